@@ -1,0 +1,1 @@
+"""Write a Python dump: read the tables, encode the values, write the files."""

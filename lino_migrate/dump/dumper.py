@@ -1,0 +1,220 @@
+"""Dump the tables of a database into a directory of Python files."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import django
+from django.db import DatabaseError, connections, models, transaction
+
+from lino_migrate.dump.snapshot import read_batches, read_transaction
+from lino_migrate.dump.values import dump_encoder
+from lino_migrate.dump.writer import (
+    FORMAT,
+    FileEntry,
+    FileWriter,
+    render_restore_script,
+)
+from lino_migrate.exceptions import (
+    DumpExistsError,
+    DumpReadError,
+    EncodeError,
+    LinoMigrateError,
+)
+from lino_migrate.schema import ModelInfo, describe, dumpable_models
+from lino_migrate.versions import app_versions, applied_migrations
+
+__all__ = ["DumpResult", "dump"]
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class DumpResult:
+    """What a dump wrote (or, simulated, would have written)."""
+
+    path: Path
+    simulated: bool
+    files: list[FileEntry] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Return the number of rows dumped per model label."""
+        counts: dict[str, int] = {}
+        for entry in self.files:
+            counts[entry.model] = counts.get(entry.model, 0) + entry.rows
+        return counts
+
+
+def dump(
+    target: Path | str,
+    *,
+    using: str = "default",
+    exclude: Iterable[str] = (),
+    tolerate: bool = False,
+    simulate: bool = False,
+    overwrite: bool = False,
+    max_row_count: int = 50000,
+    progress: Progress | None = None,
+) -> DumpResult:
+    """Dump every dumpable model of database *using* into directory *target*.
+
+    The files are written into a temporary directory beside *target*, which
+    is renamed into place at the end: a failed dump leaves nothing behind.
+
+    :param exclude: app labels or ``app_label.ModelName`` to leave out.
+    :param tolerate: skip a model that cannot be read, mark the dump partial.
+    :param simulate: read and encode everything but write nothing.
+    :param overwrite: replace an existing *target* directory as a whole.
+    :param max_row_count: the most rows one data file holds.
+    :param progress: called as ``progress(message, level)``.
+    :raises DumpExistsError: when *target* exists and *overwrite* is false.
+    :raises DumpReadError: when a model cannot be read and *tolerate* is false.
+    """
+    target = Path(target)
+    if max_row_count < 1:
+        msg = f"--max-row-count must be at least 1, not {max_row_count}."
+        raise LinoMigrateError(msg)
+    if target.exists() and not overwrite and not simulate:
+        raise DumpExistsError(target)
+    models_ = dumpable_models(exclude)
+    if simulate:
+        result = DumpResult(target, simulated=True)
+        _dump_into(None, models_, result, using, tolerate, max_row_count, progress)
+        return result
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        result = DumpResult(target, simulated=False)
+        _dump_into(work, models_, result, using, tolerate, max_row_count, progress)
+        _move_into_place(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return result
+
+
+def _move_into_place(work: Path, target: Path) -> None:
+    """Rename *work* to *target*, replacing an old *target* directory as a whole."""
+    if not target.exists():
+        work.rename(target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    work.rename(target)
+    shutil.rmtree(old)
+
+
+def _dump_into(
+    work: Path | None,
+    models_: list[type[models.Model]],
+    result: DumpResult,
+    using: str,
+    tolerate: bool,
+    max_row_count: int,
+    progress: Progress | None,
+) -> None:
+    connection = connections[using]
+    writer = FileWriter(work, max_row_count)
+    schema: dict[str, Any] = {}
+    with read_transaction(connection):
+        versions = app_versions()
+        migrations = applied_migrations(connection)
+        for model in models_:
+            info = describe(model)
+            try:
+                entries = _dump_model(model, info, writer, using, tolerate)
+            except (DatabaseError, EncodeError) as e:
+                if not tolerate:
+                    if isinstance(e, EncodeError):
+                        raise
+                    raise DumpReadError(info.label, e) from e
+                result.skipped[info.label] = str(e).strip()
+                if progress:
+                    progress(f"Skipped {info.label}: {str(e).strip()}", 1)
+                continue
+            schema[info.label] = info.as_literal()
+            if progress:
+                count = sum(e.rows for e in entries)
+                progress(f"{info.label}: {count} rows in {len(entries)} file(s)", 2)
+    result.files = writer.entries
+    if work is None:
+        return
+    meta = {
+        "FORMAT": FORMAT,
+        "CREATED": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "DJANGO": django.__version__,
+        "ENGINE": connection.settings_dict["ENGINE"],
+        "PARTIAL": bool(result.skipped),
+        "SKIPPED": result.skipped,
+        "VERSIONS": versions,
+        "MIGRATIONS": migrations,
+        "SCHEMA": schema,
+        "FILES": tuple(e.as_literal() for e in writer.entries),
+    }
+    (work / "restore.py").write_text(render_restore_script(meta), encoding="utf-8")
+
+
+def _dump_model(
+    model: type[models.Model],
+    info: ModelInfo,
+    writer: FileWriter,
+    using: str,
+    tolerate: bool,
+) -> list[FileEntry]:
+    connection = connections[using]
+    rows = _encoded_rows(model, info, connection)
+    if not tolerate:
+        return writer.write(info, rows)
+    before = len(writer.entries)
+    try:
+        with transaction.atomic(using=using):
+            return writer.write(info, rows)
+    except BaseException:
+        _discard(writer, before)
+        raise
+
+
+def _discard(writer: FileWriter, keep: int) -> None:
+    """Forget and delete the files written after the first *keep* entries."""
+    for entry in writer.entries[keep:]:
+        if writer.directory is not None:
+            (writer.directory / entry.name).unlink(missing_ok=True)
+    del writer.entries[keep:]
+
+
+def _encoded_rows(
+    model: type[models.Model], info: ModelInfo, connection: Any
+) -> Iterator[tuple[Any, ...]]:
+    fields = [model._meta.get_field(f.name) for f in info.fields]
+    active = [
+        (i, enc)
+        for i, enc in enumerate(dump_encoder(f, connection) for f in fields)  # type: ignore[arg-type]
+        if enc is not None
+    ]
+    pk_index = info.attnames.index(info.pk[0])
+    for batch in read_batches(model, info, connection):
+        if not active:
+            yield from batch
+            continue
+        for raw in batch:
+            row = list(raw)
+            for i, encode in active:
+                value = row[i]
+                if value is not None:
+                    try:
+                        row[i] = encode(value)
+                    except Exception as e:
+                        pk = raw[pk_index]
+                        raise EncodeError(
+                            info.label, pk, info.fields[i].name, value
+                        ) from e
+            yield tuple(row)

@@ -1,0 +1,102 @@
+"""``manage.py dump2py DIR``: write a Python dump of a database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from lino_migrate.dump.dumper import DumpResult, dump
+from lino_migrate.exceptions import LinoMigrateError
+
+
+class Command(BaseCommand):
+    help = "Write the rows of every model into a directory of Python files."
+
+    # Django reads this class attribute; a list is its documented form.
+    requires_system_checks: list[str] = []  # noqa: RUF012
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("output", metavar="DIR", help="The directory to write.")
+        parser.add_argument(
+            "--noinput", "--no-input", action="store_false", dest="interactive",
+            help="Never ask a question (replacing DIR still needs --overwrite).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--tolerate", action="store_true",
+            help="Skip a model that cannot be read and mark the dump partial.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--simulate", action="store_true",
+            help="Read and encode every row, write nothing, print the counts.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--overwrite", action="store_true",
+            help="Replace DIR (as a whole) if it exists.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--max-row-count", type=int, default=50000, metavar="N",
+            help="The most rows per data file (default 50000).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--database", default=DEFAULT_DB_ALIAS, choices=tuple(connections),
+            help='The database to dump. Defaults to "default".',
+        )  # fmt: skip
+        parser.add_argument(
+            "-e", "--exclude", action="append", default=[], metavar="APP[.Model]",
+            help="An app label or app_label.ModelName to leave out (repeatable).",
+        )  # fmt: skip
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        target = Path(options["output"])
+        if options["interactive"] and options["overwrite"] and target.exists():
+            self._confirm_overwrite(target)
+        try:
+            result = dump(
+                target,
+                using=options["database"],
+                exclude=options["exclude"],
+                tolerate=options["tolerate"],
+                simulate=options["simulate"],
+                overwrite=options["overwrite"],
+                max_row_count=options["max_row_count"],
+                progress=self._progress(options["verbosity"]),
+            )
+        except (LinoMigrateError, LookupError) as e:
+            raise CommandError(str(e)) from e
+        self._summarize(result, options["verbosity"])
+
+    def _confirm_overwrite(self, target: Path) -> None:
+        try:
+            answer = input(f"Replace the directory {target} as a whole? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            msg = "Dump cancelled; nothing was written. Pass --noinput to skip the question."
+            raise CommandError(msg)
+
+    def _progress(self, verbosity: int) -> Any:
+        def progress(message: str, level: int) -> None:
+            if verbosity >= level:
+                self.stdout.write(message)
+
+        return progress
+
+    def _summarize(self, result: DumpResult, verbosity: int) -> None:
+        if verbosity < 1:
+            return
+        counts = result.rows
+        if result.simulated:
+            for label in counts:
+                self.stdout.write(f"{label}: {counts[label]} rows")
+        verb = "Would write" if result.simulated else "Wrote"
+        self.stdout.write(
+            f"{verb} {sum(counts.values())} rows of {len(counts)} models in "
+            f"{len(result.files)} files to {result.path}."
+        )
+        if result.skipped:
+            self.stderr.write(
+                f"PARTIAL dump: skipped {', '.join(sorted(result.skipped))}."
+            )

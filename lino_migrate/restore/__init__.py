@@ -1,0 +1,114 @@
+"""Restore a Python dump: ``python manage.py run DIR/restore.py``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.restore.reader import read_meta
+from lino_migrate.restore.restorer import (
+    ModelReport,
+    RestoreContext,
+    RestoreReport,
+    restore,
+)
+
+__all__ = ["ModelReport", "RestoreContext", "RestoreReport", "main", "restore"]
+
+
+class RestoreCancelledError(LinoMigrateError):
+    """The person at the terminal did not confirm the restore."""
+
+
+def _parser(script: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"manage.py run {script}",
+        description="Restore this dump into a database, replacing the rows of "
+        "every model it holds, in one transaction.",
+    )
+    parser.add_argument(
+        "--noinput",
+        "--no-input",
+        action="store_false",
+        dest="interactive",
+        help="Do not ask for confirmation.",
+    )
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DB_ALIAS,
+        choices=tuple(connections),
+        help='The database to restore into. Defaults to "default".',
+    )
+    parser.add_argument(
+        "-v",
+        "--verbosity",
+        type=int,
+        choices=[0, 1, 2, 3],
+        default=1,
+        help="0: silent, 1: summary, 2: per file.",
+    )
+    return parser
+
+
+def main(
+    script: str,
+    namespace: dict[str, Any] | None = None,
+    argv: list[str] | None = None,
+    stdout: TextIO | None = None,
+) -> RestoreReport:
+    """Parse the command line of ``restore.py`` and restore the dump.
+
+    :param script: the path of ``restore.py`` (its ``__file__``).
+    :param namespace: the globals of ``restore.py``, which hold its hooks.
+    :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
+    """
+    out = stdout or sys.stdout
+    args = _parser(script).parse_args(sys.argv[1:] if argv is None else argv)
+    meta = read_meta(Path(script))
+    if meta.partial and args.verbosity:
+        skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
+        out.write(f"This dump is PARTIAL: it lacks {skipped}.\n")
+    if args.interactive:
+        _confirm(meta.directory, args.database, len(meta.schema))
+
+    def progress(message: str, level: int) -> None:
+        if args.verbosity >= level:
+            out.write(message + "\n")
+
+    report = restore(script, using=args.database, hooks=namespace, progress=progress)
+    if args.verbosity:
+        out.write(format_report(report))
+    return report
+
+
+def _confirm(directory: Path, database: str, count: int) -> None:
+    question = (
+        f"Restore {directory} into database '{database}'? This replaces the "
+        f"rows of {count} models. Type 'yes' to continue: "
+    )
+    try:
+        answer = input(question)
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        msg = "Restore cancelled; nothing was changed. Pass --noinput to skip the question."
+        raise RestoreCancelledError(msg)
+
+
+def format_report(report: RestoreReport) -> str:
+    """Return the restore report as a table, one line per model."""
+    width = max((len(label) for label in report.models), default=5)
+    lines = [f"{'model':<{width}}  {'in dump':>9}  {'written':>9}"]
+    for label in sorted(report.models):
+        m = report.models[label]
+        lines.append(f"{label:<{width}}  {m.in_dump:>9}  {m.written:>9}")
+    lines.append(
+        f"Restored {report.written} rows of {len(report.models)} models "
+        f"into database '{report.database}'."
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,177 @@
+"""Write rows into tables: bulk inserts in one transaction, no ``save()``.
+
+Each batch is inserted under a savepoint. When a batch fails, its rows are
+inserted again one by one to name the offending row; the caller's atomic
+block then rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DatabaseError, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from lino_migrate.dump.values import Converter, compose, db_preparer, literal_decoder
+from lino_migrate.exceptions import LoadError
+from lino_migrate.schema import FieldInfo, ModelInfo
+
+__all__ = ["TableLoader", "delete_rows"]
+
+
+@dataclass
+class TableLoader:
+    """Insert the rows of one dumped model into its current table.
+
+    :param dumped: the model as the dump describes it (column order of rows).
+    :param remaps: per attname, a mapping of old to new ids (content types and
+        permissions matched by natural key).
+    """
+
+    model: type[models.Model]
+    dumped: ModelInfo
+    connection: BaseDatabaseWrapper
+    remaps: dict[str, dict[Any, Any]]
+
+    def __post_init__(self) -> None:
+        opts = self.model._meta
+        current = {f.attname: f for f in opts.local_concrete_fields}
+        self.columns = [current[f.attname] for f in self.dumped.fields]
+        self.converters = [
+            (i, conv)
+            for i, conv in enumerate(
+                self._converter(info, field)
+                for info, field in zip(self.dumped.fields, self.columns, strict=True)
+            )
+            if conv is not None
+        ]
+        self.pk_index = self.dumped.attnames.index(self.dumped.pk[0])
+        self.label = self.dumped.label
+        self.written = 0
+
+    def _converter(self, info: FieldInfo, field: models.Field[Any, Any]) -> Converter:
+        remap = self.remaps.get(field.attname)
+        lookup = None if remap is None else (lambda v: remap.get(v, v))
+        return compose(
+            literal_decoder(info.type), lookup, db_preparer(field, self.connection)
+        )
+
+    def convert(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Return *rows* (dump literals) as driver parameters."""
+        if not self.converters:
+            return list(rows)
+        out = []
+        converters = self.converters
+        for row in rows:
+            values = list(row)
+            for i, conv in converters:
+                value = values[i]
+                if value is not None:
+                    values[i] = conv(value)
+            out.append(tuple(values))
+        return out
+
+    def insert(self, literal_rows: Sequence[tuple[Any, ...]], file: str) -> None:
+        """Insert a batch of rows as read from *file*.
+
+        :raises LoadError: naming the row the database refused.
+        """
+        try:
+            params = self.convert(literal_rows)
+        except (TypeError, ValueError, ArithmeticError) as e:
+            self._raise_bad_value(literal_rows, file, e)
+        insert = self._inserter()
+        sid = transaction.savepoint(using=self.connection.alias)
+        try:
+            insert(params)
+        except DatabaseError as e:
+            transaction.savepoint_rollback(sid, using=self.connection.alias)
+            self._find_bad_row(literal_rows, params, file, e)
+        else:
+            transaction.savepoint_commit(sid, using=self.connection.alias)
+        self.written += len(params)
+
+    def _raise_bad_value(
+        self, rows: Sequence[tuple[Any, ...]], file: str, error: Exception
+    ) -> None:
+        for row in rows:
+            for i, conv in self.converters:
+                if row[i] is None:
+                    continue
+                try:
+                    conv(row[i])
+                except (TypeError, ValueError, ArithmeticError) as e:
+                    raise LoadError(
+                        self.label,
+                        f"cannot convert {row[i]!r}: {e}",
+                        pk=row[self.pk_index],
+                        field=self.dumped.fields[i].name,
+                        file=file,
+                    ) from e
+        raise LoadError(self.label, str(error), file=file) from error
+
+    def _find_bad_row(
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        params: Sequence[tuple[Any, ...]],
+        file: str,
+        error: DatabaseError,
+    ) -> None:
+        insert = self._executemany
+        alias = self.connection.alias
+        for row, param in zip(rows, params, strict=True):
+            sid = transaction.savepoint(using=alias)
+            try:
+                insert([param])
+            except DatabaseError as e:
+                transaction.savepoint_rollback(sid, using=alias)
+                problem = str(e).strip().replace("\n", " ")
+                pk = row[self.pk_index]
+                raise LoadError(self.label, problem, pk=pk, file=file) from e
+            transaction.savepoint_commit(sid, using=alias)
+        raise LoadError(self.label, str(error).strip(), file=file) from error
+
+    def _inserter(self) -> Callable[[Sequence[tuple[Any, ...]]], None]:
+        if self.connection.vendor == "postgresql" and _has_copy(self.connection):
+            return self._copy
+        return self._executemany
+
+    def _quoted(self) -> tuple[str, str]:
+        qn = self.connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in self.columns)
+        return qn(self.model._meta.db_table), columns
+
+    def _executemany(self, params: Sequence[tuple[Any, ...]]) -> None:
+        table, columns = self._quoted()
+        marks = ", ".join(["%s"] * len(self.columns))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        with self.connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+    def _copy(self, params: Sequence[tuple[Any, ...]]) -> None:
+        table, columns = self._quoted()
+        sql = f"COPY {table} ({columns}) FROM STDIN"
+        # The driver's own cursor does the COPY; Django's wrapper turns its
+        # errors into django.db errors like any other query's.
+        with (
+            self.connection.cursor() as cursor,
+            self.connection.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for row in params:
+                copy.write_row(row)
+
+
+def _has_copy(connection: BaseDatabaseWrapper) -> bool:
+    driver = getattr(connection, "Database", None)
+    return getattr(driver, "__name__", "") == "psycopg"
+
+
+def delete_rows(connection: BaseDatabaseWrapper, tables: Iterable[str]) -> None:
+    """Delete every row of *tables* (foreign keys are checked at the end)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DELETE FROM {qn(table)}")

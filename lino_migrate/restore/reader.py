@@ -1,0 +1,198 @@
+"""Read a dump without running any code from it.
+
+``restore.py`` is parsed, not imported: only its literal assignments are
+read. Data files are checked against the sha256 and row count recorded in
+``restore.py`` before anything is written, then parsed in batches of lines
+with :func:`ast.literal_eval`.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lino_migrate.dump.writer import FORMAT, FileEntry
+from lino_migrate.exceptions import ChecksumError, DumpFormatError
+from lino_migrate.schema import ModelInfo
+
+__all__ = ["DumpMeta", "read_meta", "read_rows", "verify_files"]
+
+_REQUIRED = ("FORMAT", "VERSIONS", "SCHEMA", "FILES")
+_OPTIONAL: dict[str, Any] = {
+    "CREATED": None,
+    "DJANGO": None,
+    "ENGINE": None,
+    "PARTIAL": False,
+    "SKIPPED": {},
+    "MIGRATIONS": {},
+}
+
+#: Row lines parsed by one call of ``ast.literal_eval``.
+PARSE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class DumpMeta:
+    """The metadata recorded in the ``restore.py`` of a dump."""
+
+    directory: Path
+    values: dict[str, Any]
+    schema: dict[str, ModelInfo]
+    files: tuple[FileEntry, ...]
+
+    @property
+    def partial(self) -> bool:
+        """Return whether ``--tolerate`` skipped models when dumping."""
+        return bool(self.values["PARTIAL"])
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Return the app versions the dump was written with."""
+        return dict(self.values["VERSIONS"])
+
+
+def read_meta(script: Path) -> DumpMeta:
+    """Return the metadata of the dump whose ``restore.py`` is *script*.
+
+    :raises DumpFormatError: when the file is missing, does not parse, lacks
+        a required assignment, or has a format this version cannot read.
+    """
+    try:
+        source = script.read_text(encoding="utf-8")
+        tree = ast.parse(source, filename=str(script))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as e:
+        raise DumpFormatError(script, f"cannot read the dump's restore.py: {e}") from e
+    values: dict[str, Any] = dict(_OPTIONAL)
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.isupper()
+        ):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError, RecursionError) as e:
+                msg = f"{node.targets[0].id} is not a literal (line {node.lineno}): {e}"
+                raise DumpFormatError(script, msg) from e
+    missing = [name for name in _REQUIRED if name not in values]
+    if missing:
+        msg = f"not a lino_migrate dump: {', '.join(missing)} missing"
+        raise DumpFormatError(script, msg)
+    if values["FORMAT"] != FORMAT:
+        msg = (
+            f"dump format {values['FORMAT']!r} found, this lino_migrate reads "
+            f"format {FORMAT}; use the lino_migrate release that wrote the dump"
+        )
+        raise DumpFormatError(script, msg)
+    return _build_meta(script, values)
+
+
+def _build_meta(script: Path, values: dict[str, Any]) -> DumpMeta:
+    try:
+        schema = {
+            label: ModelInfo.from_literal(label, value)
+            for label, value in values["SCHEMA"].items()
+        }
+        files = tuple(FileEntry(*map(_expect_scalar, item)) for item in values["FILES"])
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise DumpFormatError(script, f"SCHEMA or FILES is malformed: {e}") from e
+    for entry in files:
+        if entry.model not in schema:
+            msg = f"FILES names model {entry.model!r}, which SCHEMA does not describe"
+            raise DumpFormatError(script, msg)
+        if Path(entry.name).name != entry.name or not entry.name.endswith(".py"):
+            msg = f"FILES names {entry.name!r}: not a file name inside the dump"
+            raise DumpFormatError(script, msg)
+    return DumpMeta(script.parent, values, schema, files)
+
+
+def _expect_scalar(value: Any) -> Any:
+    if not isinstance(value, str | int):
+        msg = f"expected a string or an integer, found {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def verify_files(meta: DumpMeta) -> None:
+    """Check every data file's sha256, header and row count.
+
+    :raises DumpFormatError: for a missing, damaged or truncated file.
+    """
+    for entry in meta.files:
+        path = meta.directory / entry.name
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise DumpFormatError(path, f"cannot read the data file: {e}") from e
+        found = hashlib.sha256(data).hexdigest()
+        if found != entry.sha256:
+            raise ChecksumError(path, entry.sha256, found)
+        _header, lines = _split(path, data, meta.schema[entry.model])
+        if len(lines) != entry.rows:
+            msg = f"holds {len(lines)} rows, restore.py recorded {entry.rows}"
+            raise DumpFormatError(path, msg)
+
+
+def _split(path: Path, data: bytes, info: ModelInfo) -> tuple[list[str], list[str]]:
+    """Return the header lines and the row lines of a data file."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DumpFormatError(path, f"not UTF-8: {e}") from e
+    lines = text.split("\n")
+    try:
+        start = lines.index("ROWS = (")
+    except ValueError:
+        raise DumpFormatError(path, "no 'ROWS = (' line") from None
+    if lines[-2:] != [")", ""]:
+        raise DumpFormatError(path, "the ROWS tuple is not closed: file truncated?")
+    header = lines[:start]
+    _check_header(path, header, info)
+    return header, lines[start + 1 : -2]
+
+
+def _check_header(path: Path, header: list[str], info: ModelInfo) -> None:
+    found: dict[str, Any] = {}
+    for line in header:
+        name, sep, value = line.partition(" = ")
+        if sep and name in ("MODEL", "COLUMNS"):
+            try:
+                found[name] = ast.literal_eval(value)
+            except (ValueError, SyntaxError) as e:
+                raise DumpFormatError(path, f"{name} is not a literal: {e}") from e
+    if found.get("MODEL") != info.label:
+        msg = f"MODEL is {found.get('MODEL')!r}, restore.py says {info.label!r}"
+        raise DumpFormatError(path, msg)
+    if tuple(found.get("COLUMNS", ())) != info.attnames:
+        msg = f"COLUMNS {found.get('COLUMNS')!r} differ from SCHEMA {info.attnames!r}"
+        raise DumpFormatError(path, msg)
+
+
+def read_rows(meta: DumpMeta, entry: FileEntry) -> Iterator[list[tuple[Any, ...]]]:
+    """Yield the rows of one data file in batches, as tuples of literals.
+
+    :raises DumpFormatError: when a row is not a literal tuple of the right size.
+    """
+    path = meta.directory / entry.name
+    info = meta.schema[entry.model]
+    _header, lines = _split(path, path.read_bytes(), info)
+    width = len(info.fields)
+    first_line = len(_header) + 2
+    for start in range(0, len(lines), PARSE_BATCH):
+        chunk = lines[start : start + PARSE_BATCH]
+        try:
+            rows = ast.literal_eval("(\n" + "\n".join(chunk) + "\n)")
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
+            where = f"lines {first_line + start}-{first_line + start + len(chunk) - 1}"
+            raise DumpFormatError(path, f"{where} are not literal rows: {e}") from e
+        for offset, row in enumerate(rows):
+            if type(row) is not tuple or len(row) != width:
+                line = first_line + start + offset
+                msg = f"line {line}: expected a tuple of {width} values, found {row!r:.200}"
+                raise DumpFormatError(path, msg)
+        yield list(rows)

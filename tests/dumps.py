@@ -1,0 +1,39 @@
+"""Helpers to read and damage dumps on disk in tests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+
+def data_files(directory: Path) -> dict[str, bytes]:
+    """Return the bytes of every data file of a dump, by name."""
+    return {
+        p.name: p.read_bytes() for p in directory.iterdir() if p.name != "restore.py"
+    }
+
+
+def restore_script_body(directory: Path) -> str:
+    """Return ``restore.py`` without the lines that hold its creation time."""
+    lines = (directory / "restore.py").read_text(encoding="utf-8").splitlines()
+    return "\n".join(
+        line for line in lines if not line.startswith(("# Generated", "CREATED = "))
+    )
+
+
+def reseal(directory: Path, name: str) -> None:
+    """Record the current sha256 of data file *name* in ``restore.py``.
+
+    Simulates a person who edited a data file and fixed the checksum too, so
+    that the restore reaches the database with the edited rows.
+    """
+    script = directory / "restore.py"
+    text = script.read_text(encoding="utf-8")
+    digest = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+    pattern = re.compile(
+        rf"(\('[^']+', '{re.escape(name)}', \d+, ')([0-9a-f]{{64}})('\))"
+    )
+    text, count = pattern.subn(lambda m: m.group(1) + digest + m.group(3), text)
+    assert count == 1, f"{name} not found in FILES"
+    script.write_text(text, encoding="utf-8")

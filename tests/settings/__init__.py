@@ -1,0 +1,1 @@
+"""Settings of the test site: ``sqlite`` (default) and ``postgres``."""

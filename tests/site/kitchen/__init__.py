@@ -1,0 +1,1 @@
+"""Value fields of every built-in kind, for round-trip tests of single values."""

@@ -1,0 +1,1 @@
+"""Relations of every kind, for round-trip tests of foreign keys and ids."""

@@ -1,0 +1,3 @@
+"""The test site serves no pages."""
+
+urlpatterns: list[object] = []

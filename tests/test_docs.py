@@ -1,0 +1,34 @@
+"""Every command and option is documented in docs/commands.md."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+from django.core.management import load_command_class
+
+from lino_migrate.restore import _parser
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "commands.md").read_text()
+COMMON = {"--version", "--settings", "--pythonpath", "--traceback", "--no-color",
+          "--force-color", "--skip-checks", "--help", "-h"}  # fmt: skip
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    return {o for action in parser._actions for o in action.option_strings} - COMMON
+
+
+@pytest.mark.parametrize("name", ["dump2py", "run"])
+def test_command_options_are_documented(name: str) -> None:
+    """Each option of the command appears in the command reference."""
+    parser = load_command_class("lino_migrate", name).create_parser("manage.py", name)
+    assert f"manage.py {name}" in DOC
+    missing = sorted(o for o in _options(parser) if f"`{o}" not in DOC)
+    assert missing == []
+
+
+def test_restore_options_are_documented() -> None:
+    """Each option of a dump's restore.py appears in the command reference."""
+    missing = sorted(o for o in _options(_parser("restore.py")) if f"`{o}" not in DOC)
+    assert missing == []

@@ -1,0 +1,65 @@
+"""End to end: real ``manage.py`` processes on real database files or servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.dumps import data_files, restore_script_body
+
+POPULATE = "from tests.site.data import populate; populate()"
+COUNT = "from tests.site.library.models import Author; print(Author.objects.count())"
+
+
+def test_dump_and_restore_between_sites(make_site: Any, tmp_path: Path) -> None:
+    """A dump of one site restores into another; dumping that gives the same files."""
+    source, target = make_site("source"), make_site("target")
+    source.python(POPULATE)
+    source.manage("dump2py", str(tmp_path / "a"), "--noinput")
+    result = target.manage("run", str(tmp_path / "a" / "restore.py"), "--noinput")
+    assert "Restored" in result.stdout
+    assert "library.author" in result.stdout
+    target.manage("dump2py", str(tmp_path / "b"), "--noinput")
+    assert data_files(tmp_path / "a") == data_files(tmp_path / "b")
+    assert restore_script_body(tmp_path / "a") == restore_script_body(tmp_path / "b")
+
+
+def test_restore_asks_first(make_site: Any, tmp_path: Path) -> None:
+    """Without --noinput and without a 'yes', nothing is restored."""
+    source, target = make_site("source"), make_site("target")
+    source.python(POPULATE)
+    source.manage("dump2py", str(tmp_path / "a"), "--noinput")
+    result = target.manage("run", str(tmp_path / "a" / "restore.py"), check=False)
+    assert result.returncode != 0
+    assert "Restore cancelled" in result.stderr
+    assert target.python(COUNT).strip() == "0"
+    result = target.manage("run", str(tmp_path / "a" / "restore.py"), stdin="yes\n")
+    assert target.python(COUNT).strip() == source.python(COUNT).strip()
+
+
+def test_damaged_dump_fails_cleanly(make_site: Any, tmp_path: Path) -> None:
+    """A damaged data file ends the command with an error and no traceback."""
+    source, target = make_site("source"), make_site("target")
+    source.python(POPULATE)
+    target.python(POPULATE)
+    source.manage("dump2py", str(tmp_path / "a"), "--noinput")
+    path = tmp_path / "a" / "library_author.py"
+    path.write_bytes(path.read_bytes().replace(b"(", b"[", 1))
+    before = target.python(COUNT)
+    result = target.manage(
+        "run", str(tmp_path / "a" / "restore.py"), "--noinput", check=False
+    )
+    assert result.returncode == 1
+    assert "CommandError" in result.stderr
+    assert "library_author.py: the sha256 is" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert before == target.python(COUNT)
+
+
+def test_restore_help_lists_options(make_site: Any, tmp_path: Path) -> None:
+    """``run restore.py --help`` lists the options of the restore."""
+    site = make_site("source")
+    site.manage("dump2py", str(tmp_path / "a"), "--noinput")
+    result = site.manage("run", str(tmp_path / "a" / "restore.py"), "--help")
+    for option in ("--noinput", "--database", "--verbosity"):
+        assert option in result.stdout
