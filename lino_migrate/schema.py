@@ -25,8 +25,13 @@ __all__ = [
     "value_field",
 ]
 
-#: Models whose rows are matched by natural key on restore, never by id.
-NATURAL_KEY_MODELS = ("contenttypes.contenttype", "auth.permission")
+#: Models whose rows a dump holds by natural key, without their ids: the ids
+#: differ from database to database, the natural keys do not.
+NATURAL_KEYS = {
+    "contenttypes.contenttype": ("app_label", "model"),
+    "auth.permission": ("content_type_id", "codename"),
+}
+NATURAL_KEY_MODELS = tuple(NATURAL_KEYS)
 
 
 @dataclass(frozen=True)
@@ -104,9 +109,17 @@ def _stored_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
 
 
 def describe(model: type[models.Model]) -> ModelInfo:
-    """Return the description of the table of *model*."""
+    """Return the description of the table of *model*.
+
+    The models of :data:`NATURAL_KEYS` are described without their primary
+    key; their natural key takes its place.
+    """
+    label = model_label(model)
+    natural_key = NATURAL_KEYS.get(label)
     fields = []
     for f in _stored_fields(model):
+        if natural_key and f.primary_key:
+            continue
         target = model_label(f.related_model) if f.is_relation else None  # type: ignore[arg-type]
         fields.append(
             FieldInfo(
@@ -118,9 +131,8 @@ def describe(model: type[models.Model]) -> ModelInfo:
                 target,
             )
         )
-    return ModelInfo(
-        model_label(model), model._meta.db_table, _pk_attnames(model), tuple(fields)
-    )
+    pk = natural_key or _pk_attnames(model)
+    return ModelInfo(label, model._meta.db_table, pk, tuple(fields))
 
 
 def _pk_attnames(model: type[models.Model]) -> tuple[str, ...]:

@@ -92,6 +92,44 @@ def snapshot(using: str = "default", *, raw: bool = True) -> Snapshot:
         ``'null'``, SQL NULL is ``None``). With ``False``, read with the ORM,
         for a comparison across backends; JSON ``null`` is :data:`JSON_NULL`.
     """
+    content_types, permissions = _natural_keys(using)
+    result = Snapshot()
+    result.add(
+        _CONTENT_TYPE, ("app_label", "model"), sorted(content_types.values()), None
+    )
+    result.add(
+        _PERMISSION,
+        ("app_label", "model", "codename"),
+        sorted(permissions.values()),
+        None,
+    )
+    for model in _snapshot_models():
+        if model._meta.label_lower in result:
+            continue
+        fields = _snapshot_fields(model)
+        if raw:
+            rows = _read_raw(using, model, fields)
+        else:
+            rows = _read_orm(using, model, fields)
+        mappers = [_mapper(field, content_types, permissions) for field in fields]
+        rows = [tuple(m(v) for m, v in zip(mappers, row, strict=True)) for row in rows]
+        attnames = [field.attname for field in fields]
+        pk_column = model._meta.pk.attname
+        if pk_column in attnames:
+            # Databases order text keys by collation, Python by code point.
+            index = attnames.index(pk_column)
+            rows.sort(key=lambda row, i=index: _sort_key(row[i]))
+        else:
+            pk_column = None
+            rows.sort(key=_row_sort_key)
+        result.add(model._meta.label_lower, attnames, rows, pk_column)
+    return result
+
+
+def _natural_keys(
+    using: str,
+) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, str, str]]]:
+    """Return the natural keys of the content types and permissions, by id."""
     content_types = {
         pk: (app_label, model)
         for pk, app_label, model in ContentType.objects.using(using).values_list(
@@ -104,41 +142,7 @@ def snapshot(using: str = "default", *, raw: bool = True) -> Snapshot:
             "pk", "content_type", "codename"
         )
     }
-    result = Snapshot()
-    result.add(
-        _CONTENT_TYPE, ("app_label", "model"), sorted(content_types.values()), None
-    )
-    result.add(
-        _PERMISSION,
-        ("app_label", "model", "codename"),
-        sorted(permissions.values()),
-        None,
-    )
-    for model in _snapshot_models():
-        label = model._meta.label_lower
-        if label in result:
-            continue
-        through = bool(model._meta.auto_created)
-        fields = [
-            field
-            for field in model._meta.local_concrete_fields
-            if not (through and field.primary_key)
-        ]
-        if raw:
-            rows = _read_raw(using, model, fields)
-        else:
-            rows = _read_orm(using, model, fields)
-        mappers = [_mapper(field, content_types, permissions) for field in fields]
-        rows = [tuple(m(v) for m, v in zip(mappers, row, strict=True)) for row in rows]
-        pk_column = None if through else model._meta.pk.attname
-        if pk_column is None:
-            rows.sort(key=_row_sort_key)
-        else:
-            # Databases order text keys by collation, Python by code point.
-            index = [field.attname for field in fields].index(pk_column)
-            rows.sort(key=lambda row, i=index: _sort_key(row[i]))
-        result.add(label, [field.attname for field in fields], rows, pk_column)
-    return result
+    return content_types, permissions
 
 
 def _snapshot_models() -> list[type[models.Model]]:
@@ -147,6 +151,20 @@ def _snapshot_models() -> list[type[models.Model]]:
         model
         for model in apps.get_models(include_auto_created=True)
         if model._meta.managed and not model._meta.proxy
+    ]
+
+
+def _snapshot_fields(model: type[models.Model]) -> list[models.Field]:
+    """Return the fields of *model*'s own table, without the id of M2M tables.
+
+    The rows of an automatic ``through`` table are identified by their values;
+    their ids may differ after a restore that renumbered content types.
+    """
+    through = bool(model._meta.auto_created)
+    return [
+        field
+        for field in model._meta.local_concrete_fields
+        if not (through and field.primary_key)
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lino_migrate.restore.reader import read_meta
 from tests.dumps import data_files, restore_script_body
 
 POPULATE = "from tests.site.data import populate; populate()"
@@ -63,3 +64,36 @@ def test_restore_help_lists_options(make_site: Any, tmp_path: Path) -> None:
     result = site.manage("run", str(tmp_path / "a" / "restore.py"), "--help")
     for option in ("--noinput", "--database", "--verbosity"):
         assert option in result.stdout
+
+
+def test_tolerate_skips_unreadable_model(make_site: Any, tmp_path: Path) -> None:
+    """--tolerate skips a model whose table lacks a column; the dump says partial."""
+    site = make_site("broken")
+    site.python(POPULATE)
+    site.python(
+        "from django.db import connection\n"
+        "with connection.cursor() as c: c.execute('ALTER TABLE library_genre DROP COLUMN name')"
+    )
+    strict = site.manage("dump2py", str(tmp_path / "strict"), "--noinput", check=False)
+    assert strict.returncode == 1
+    assert "Could not read the rows of 'library.genre'" in strict.stderr
+    assert "--tolerate" in strict.stderr
+    assert not (tmp_path / "strict").exists()
+    result = site.manage("dump2py", str(tmp_path / "d"), "--noinput", "--tolerate")
+    assert "Skipped library.genre" in result.stdout
+    assert "PARTIAL dump" in result.stderr
+    meta = read_meta(tmp_path / "d" / "restore.py")
+    assert meta.partial
+    assert "library.genre" in meta.values["SKIPPED"]
+    assert "library.genre" not in meta.schema
+    assert "library.author" in meta.schema
+    assert all(e.model != "library.genre" for e in meta.files)
+    # The partial dump still runs; here its book-genre links point at the
+    # skipped genres, which the restore reports and rolls back.
+    target = make_site("target")
+    restored = target.manage(
+        "run", str(tmp_path / "d" / "restore.py"), "--noinput", check=False
+    )
+    assert "This dump is PARTIAL: it lacks library.genre." in restored.stdout
+    assert "'library.book_genres' row pk=1 field 'genre'" in restored.stderr
+    assert target.python(COUNT).strip() == "0"

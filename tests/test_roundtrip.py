@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connections
 
 from tests.dumps import data_files, restore_script_body
 from tests.site.data import populate
+from tests.site.library.models import Book, Bookmark
 from tests.snapshot import assert_same, snapshot
 
 BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
@@ -54,6 +56,15 @@ def test_second_dump_is_byte_identical(tmp_path: Path) -> None:
 def test_content_type_ids_differ(tmp_path: Path) -> None:
     """Content types and permissions are matched by natural key, not by id."""
     populate("default")
+    ct_of_ct = ContentType.objects.get_for_model(ContentType)
+    book_ct = ContentType.objects.get_for_model(Book)
+    permission = Permission.objects.get(codename="view_book")
+    Bookmark.objects.create(label="ct", target_type=ct_of_ct, target_id=book_ct.pk)
+    Bookmark.objects.create(
+        label="perm",
+        text_type=ContentType.objects.get_for_model(Permission),
+        text_id=str(permission.pk),
+    )
     call_command("dump2py", str(tmp_path / "a"), "--noinput", "-v0")
     # Give every content type of the target another id than in the source.
     other = ContentType.objects.db_manager("other")
@@ -71,4 +82,11 @@ def test_content_type_ids_differ(tmp_path: Path) -> None:
         ContentType.objects.values_list("pk", flat=True)
     )
     _restore(tmp_path / "a", "other")
+    restored = Bookmark.objects.using("other")
+    assert book_ct.natural_key() == restored.get(label="ct").target.natural_key()
+    assert (
+        permission.natural_key() == restored.get(label="perm").text_target.natural_key()
+    )
+    Bookmark.objects.filter(label__in=["ct", "perm"]).delete()
+    restored.filter(label__in=["ct", "perm"]).delete()
     assert_same(snapshot("default"), snapshot("other"))

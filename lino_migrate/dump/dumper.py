@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import django
 from django.db import DatabaseError, connections, models, transaction
 
 from lino_migrate.dump.snapshot import read_batches, read_transaction
-from lino_migrate.dump.values import dump_encoder
+from lino_migrate.dump.values import Converter, compose, dump_encoder
 from lino_migrate.dump.writer import (
     FORMAT,
     FileEntry,
@@ -27,7 +27,13 @@ from lino_migrate.exceptions import (
     EncodeError,
     LinoMigrateError,
 )
-from lino_migrate.schema import ModelInfo, describe, dumpable_models
+from lino_migrate.naturalkeys import (
+    KEY_OF_LABEL,
+    generic_key_columns,
+    read_natural_keys,
+    references,
+)
+from lino_migrate.schema import NATURAL_KEYS, ModelInfo, describe, dumpable_models
 from lino_migrate.versions import app_versions, applied_migrations
 
 __all__ = ["DumpResult", "dump"]
@@ -128,10 +134,11 @@ def _dump_into(
     with read_transaction(connection):
         versions = app_versions()
         migrations = applied_migrations(connection)
+        keys = read_natural_keys(using)
         for model in models_:
             info = describe(model)
             try:
-                entries = _dump_model(model, info, writer, using, tolerate)
+                entries = _dump_model(model, info, writer, using, tolerate, keys)
             except (DatabaseError, EncodeError) as e:
                 if not tolerate:
                     if isinstance(e, EncodeError):
@@ -169,9 +176,10 @@ def _dump_model(
     writer: FileWriter,
     using: str,
     tolerate: bool,
+    keys: dict[str, dict[Any, tuple[str, ...]]],
 ) -> list[FileEntry]:
     connection = connections[using]
-    rows = _encoded_rows(model, info, connection)
+    rows = _encoded_rows(model, info, connection, keys)
     if not tolerate:
         return writer.write(info, rows)
     before = len(writer.entries)
@@ -192,29 +200,75 @@ def _discard(writer: FileWriter, keep: int) -> None:
 
 
 def _encoded_rows(
-    model: type[models.Model], info: ModelInfo, connection: Any
+    model: type[models.Model],
+    info: ModelInfo,
+    connection: Any,
+    keys: dict[str, dict[Any, tuple[str, ...]]],
 ) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows of *model* as literals, references by natural key."""
     fields = [model._meta.get_field(f.name) for f in info.fields]
     active = [
         (i, enc)
-        for i, enc in enumerate(dump_encoder(f, connection) for f in fields)  # type: ignore[arg-type]
+        for i, enc in enumerate(_encoder(f, connection, keys) for f in fields)  # type: ignore[arg-type]
         if enc is not None
     ]
+    generic = [
+        (ct, oid, KEY_OF_LABEL[label], keys[label])
+        for ct, oid, _text in generic_key_columns(model, info.attnames)
+        for label in keys
+    ]
     pk_index = info.attnames.index(info.pk[0])
-    for batch in read_batches(model, info, connection):
-        if not active:
-            yield from batch
-            continue
-        for raw in batch:
-            row = list(raw)
-            for i, encode in active:
-                value = row[i]
-                if value is not None:
-                    try:
-                        row[i] = encode(value)
-                    except Exception as e:
-                        pk = raw[pk_index]
-                        raise EncodeError(
-                            info.label, pk, info.fields[i].name, value
-                        ) from e
-            yield tuple(row)
+    rows = (
+        _encode_row(raw, active, generic, info, pk_index)
+        for batch in read_batches(model, info, connection)
+        for raw in batch
+    )
+    if info.label not in NATURAL_KEYS:
+        yield from rows
+        return
+    key_columns = [info.attnames.index(a) for a in info.pk]
+    yield from sorted(rows, key=lambda row: tuple(row[i] for i in key_columns))
+
+
+def _encoder(
+    field: models.Field[Any, Any],
+    connection: Any,
+    keys: dict[str, dict[Any, tuple[str, ...]]],
+) -> Converter:
+    target = references(field)
+    if target is None:
+        return dump_encoder(field, connection)
+    mapping = keys.get(target, {})
+    return compose(dump_encoder(field, connection), lambda v: mapping.get(v, v))
+
+
+def _encode_row(
+    raw: tuple[Any, ...],
+    active: list[tuple[int, Any]],
+    generic: Sequence[tuple[int, int, tuple[str, ...], dict[Any, tuple[str, ...]]]],
+    info: ModelInfo,
+    pk_index: int,
+) -> tuple[Any, ...]:
+    if not active and not generic:
+        return raw
+    row = list(raw)
+    for i, encode in active:
+        value = row[i]
+        if value is not None:
+            try:
+                row[i] = encode(value)
+            except Exception as e:
+                field = info.fields[i].name
+                raise EncodeError(info.label, raw[pk_index], field, value) from e
+    for ct, oid, own_key, mapping in generic:
+        if row[ct] == own_key and row[oid] is not None:
+            row[oid] = _object_key(mapping, row[oid])
+    return tuple(row)
+
+
+def _object_key(mapping: dict[Any, tuple[str, ...]], value: Any) -> Any:
+    """Return the natural key of the object id *value*, or *value* if unknown."""
+    try:
+        return mapping.get(int(value), value)
+    except (TypeError, ValueError):
+        return value

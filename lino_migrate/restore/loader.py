@@ -8,7 +8,7 @@ block then rolls everything back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, models, transaction
@@ -16,6 +16,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.dump.values import Converter, compose, db_preparer, literal_decoder
 from lino_migrate.exceptions import LoadError
+from lino_migrate.naturalkeys import KEY_OF_LABEL, generic_key_columns
 from lino_migrate.schema import FieldInfo, ModelInfo
 
 __all__ = ["TableLoader", "delete_rows"]
@@ -26,14 +27,17 @@ class TableLoader:
     """Insert the rows of one dumped model into its current table.
 
     :param dumped: the model as the dump describes it (column order of rows).
-    :param remaps: per attname, a mapping of old to new ids (content types and
-        permissions matched by natural key).
+    :param remaps: per attname, the map from natural key to id of the model
+        that column points to (content types and permissions).
+    :param natural_ids: per natural-key model label, its natural key -> id map,
+        for generic foreign keys whose object is a content type or permission.
     """
 
     model: type[models.Model]
     dumped: ModelInfo
     connection: BaseDatabaseWrapper
     remaps: dict[str, dict[Any, Any]]
+    natural_ids: dict[str, dict[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         opts = self.model._meta
@@ -47,25 +51,36 @@ class TableLoader:
             )
             if conv is not None
         ]
+        self.generic_keys = [
+            (ct, oid, text, KEY_OF_LABEL[label], ids)
+            for ct, oid, text in generic_key_columns(self.model, self.dumped.attnames)
+            for label, ids in self.natural_ids.items()
+        ]
         self.pk_index = self.dumped.attnames.index(self.dumped.pk[0])
         self.label = self.dumped.label
         self.written = 0
 
     def _converter(self, info: FieldInfo, field: models.Field[Any, Any]) -> Converter:
         remap = self.remaps.get(field.attname)
-        lookup = None if remap is None else (lambda v: remap.get(v, v))
+        lookup = (
+            None if remap is None else (lambda v: remap[v] if type(v) is tuple else v)
+        )
         return compose(
             literal_decoder(info.type), lookup, db_preparer(field, self.connection)
         )
 
     def convert(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Return *rows* (dump literals) as driver parameters."""
-        if not self.converters:
+        if not self.converters and not self.generic_keys:
             return list(rows)
         out = []
-        converters = self.converters
+        converters, generic_keys = self.converters, self.generic_keys
         for row in rows:
             values = list(row)
+            for ct, oid, text, own_key, ids in generic_keys:
+                if values[ct] == own_key and type(values[oid]) is tuple:
+                    new = ids[values[oid]]
+                    values[oid] = str(new) if text else new
             for i, conv in converters:
                 value = values[i]
                 if value is not None:

@@ -1,9 +1,8 @@
-"""Match content types and permissions by natural key instead of by id.
+"""Resolve the natural keys of a dump to the content types and permissions of the target.
 
 The target database keeps its own content type and permission rows (``migrate``
-made them for the current models); rows of the dump are matched to them by
-``(app_label, model)`` and ``(content type, codename)``, missing ones are
-added, and every reference to an old id follows the map built here.
+made them for the current models); the natural keys of the dump are matched
+to them, and the ones the target lacks are added.
 """
 
 from __future__ import annotations
@@ -14,40 +13,65 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
-__all__ = ["merge_content_types", "merge_permissions"]
+__all__ = ["ContentTypeIds", "PermissionIds"]
 
 
-def merge_content_types(using: str, rows: Iterable[dict[str, Any]]) -> dict[Any, Any]:
-    """Return ``{dump id: target id}``, adding the content types the target lacks."""
-    manager = ContentType.objects.db_manager(using)
-    existing = {(ct.app_label, ct.model): ct.pk for ct in manager.all()}
-    mapping = {}
-    for row in rows:
-        key = (row["app_label"], row["model"])
-        if key not in existing:
-            existing[key] = manager.create(app_label=key[0], model=key[1]).pk
-        mapping[row["id"]] = existing[key]
-    manager.clear_cache()
-    return mapping
+class ContentTypeIds(dict[tuple[str, ...], Any]):
+    """Map ``(app_label, model)`` to the content type id of the target.
 
-
-def merge_permissions(
-    using: str, rows: Iterable[dict[str, Any]], content_types: dict[Any, Any]
-) -> dict[Any, Any]:
-    """Return ``{dump id: target id}``, adding the permissions the target lacks.
-
-    :param content_types: the map returned by :func:`merge_content_types`.
+    A key the target lacks is added to it when first looked up.
     """
-    manager = Permission.objects.db_manager(using)
-    existing = {(p.content_type_id, p.codename): p.pk for p in manager.all()}
-    mapping = {}
-    for row in rows:
-        ct = content_types.get(row["content_type_id"], row["content_type_id"])
-        key = (ct, row["codename"])
-        if key not in existing:
-            created = manager.create(
-                name=row["name"], content_type_id=ct, codename=key[1]
-            )
-            existing[key] = created.pk
-        mapping[row["id"]] = existing[key]
-    return mapping
+
+    def __init__(self, using: str) -> None:
+        super().__init__()
+        self.manager = ContentType.objects.db_manager(using)
+        for ct in self.manager.all():
+            self[(ct.app_label, ct.model)] = ct.pk
+
+    def __missing__(self, key: tuple[str, ...]) -> Any:
+        app_label, model = key
+        self[key] = self.manager.create(app_label=app_label, model=model).pk
+        return self[key]
+
+    def merge(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Add the content types of *rows* that the target lacks; return their count."""
+        keys = [(row["app_label"], row["model"]) for row in rows]
+        for key in keys:
+            if key not in self:
+                self.__missing__(key)
+        self.manager.clear_cache()
+        return len(keys)
+
+
+class PermissionIds(dict[tuple[str, ...], Any]):
+    """Map ``(app_label, model, codename)`` to the permission id of the target."""
+
+    def __init__(self, using: str, content_types: ContentTypeIds) -> None:
+        super().__init__()
+        self.manager = Permission.objects.db_manager(using)
+        self.content_types = content_types
+        by_id = {pk: key for key, pk in content_types.items()}
+        for perm in self.manager.all():
+            self[(*by_id[perm.content_type_id], perm.codename)] = perm.pk
+        self.names: dict[tuple[str, ...], str] = {}
+
+    def __missing__(self, key: tuple[str, ...]) -> Any:
+        app_label, model, codename = key
+        created = self.manager.create(
+            name=self.names.get(key, codename),
+            content_type_id=self.content_types[(app_label, model)],
+            codename=codename,
+        )
+        self[key] = created.pk
+        return self[key]
+
+    def merge(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Add the permissions of *rows* that the target lacks; return their count."""
+        count = 0
+        for row in rows:
+            key = (*row["content_type_id"], row["codename"])
+            self.names[key] = row["name"]
+            if key not in self:
+                self.__missing__(key)
+            count += 1
+        return count

@@ -15,11 +15,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.dump.values import literal_decoder
 from lino_migrate.exceptions import SchemaMismatchError
+from lino_migrate.naturalkeys import CONTENT_TYPE, PERMISSION, references
 from lino_migrate.restore.checks import check_foreign_keys
 from lino_migrate.restore.loader import TableLoader, delete_rows
-from lino_migrate.restore.naturalkeys import merge_content_types, merge_permissions
+from lino_migrate.restore.naturalkeys import ContentTypeIds, PermissionIds
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
-from lino_migrate.schema import ModelInfo, describe
+from lino_migrate.schema import NATURAL_KEYS, ModelInfo, describe
 
 __all__ = ["ModelReport", "RestoreContext", "RestoreReport", "restore"]
 
@@ -91,11 +92,11 @@ def restore(
     ctx = RestoreContext(using, meta, report)
     with transaction.atomic(using=using):
         _call_hook(hooks, "before_restore", ctx)
-        plain = [label for label in targets if label not in _NATURAL_KEYS]
+        plain = [label for label in targets if label not in NATURAL_KEYS]
         delete_rows(connection, [targets[label]._meta.db_table for label in plain])
         remaps = _merge_natural_keys(meta, using, report)
         for entry in meta.files:
-            if entry.model in _NATURAL_KEYS:
+            if entry.model in NATURAL_KEYS:
                 continue
             loader = _loader(
                 targets[entry.model], meta.schema[entry.model], connection, remaps
@@ -112,11 +113,17 @@ def restore(
         _call_hook(hooks, "after_restore", ctx)
         check_foreign_keys(connection, [targets[label] for label in plain])
         _reset_sequences(connection, list(targets.values()))
-    ContentType.objects.clear_cache()
+    _clear_caches()
     return report
 
 
-_NATURAL_KEYS = ("contenttypes.contenttype", "auth.permission")
+def _clear_caches() -> None:
+    """Forget the rows Django caches per process: their ids may have changed."""
+    ContentType.objects.clear_cache()
+    if apps.is_installed("django.contrib.sites"):
+        from django.contrib.sites.models import Site
+
+        Site.objects.clear_cache()
 
 
 def _loader(
@@ -127,11 +134,10 @@ def _loader(
 ) -> TableLoader:
     fk_maps = {}
     for f in model._meta.local_concrete_fields:
-        if f.is_relation and f.related_model is not None:
-            key = f.related_model._meta.label_lower  # type: ignore[union-attr]
-            if key in remaps:
-                fk_maps[f.attname] = remaps[key]
-    return TableLoader(model, info, connection, fk_maps)
+        target = references(f)
+        if target is not None and target in remaps:
+            fk_maps[f.attname] = remaps[target]
+    return TableLoader(model, info, connection, fk_maps, remaps)
 
 
 def _call_hook(hooks: dict[str, Any] | None, name: str, ctx: RestoreContext) -> None:
@@ -178,17 +184,20 @@ def _column_problems(dumped: ModelInfo, current: ModelInfo) -> list[str]:
 def _merge_natural_keys(
     meta: DumpMeta, using: str, report: RestoreReport
 ) -> dict[str, dict[Any, Any]]:
-    """Match content types, then permissions; return their id maps by label."""
-    remaps: dict[str, dict[Any, Any]] = {}
-    ct_label, perm_label = _NATURAL_KEYS
-    if ct_label in meta.schema:
-        rows = _dict_rows(meta, ct_label)
-        remaps[ct_label] = merge_content_types(using, rows)
-        report.models[ct_label] = ModelReport(ct_label, len(rows), len(rows))
-    if perm_label in meta.schema:
-        rows = _dict_rows(meta, perm_label)
-        remaps[perm_label] = merge_permissions(using, rows, remaps.get(ct_label, {}))
-        report.models[perm_label] = ModelReport(perm_label, len(rows), len(rows))
+    """Match content types, then permissions; return natural key -> id maps."""
+    if not apps.is_installed("django.contrib.contenttypes"):
+        return {}
+    content_types = ContentTypeIds(using)
+    remaps: dict[str, dict[Any, Any]] = {CONTENT_TYPE: content_types}
+    if CONTENT_TYPE in meta.schema:
+        count = content_types.merge(_dict_rows(meta, CONTENT_TYPE))
+        report.models[CONTENT_TYPE] = ModelReport(CONTENT_TYPE, count, count)
+    if apps.is_installed("django.contrib.auth"):
+        permissions = PermissionIds(using, content_types)
+        remaps[PERMISSION] = permissions
+        if PERMISSION in meta.schema:
+            count = permissions.merge(_dict_rows(meta, PERMISSION))
+            report.models[PERMISSION] = ModelReport(PERMISSION, count, count)
     return remaps
 
 

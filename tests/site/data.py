@@ -90,6 +90,8 @@ def populate(using: str = "default", *, portable: bool = False) -> None:
         no NUL characters in text), so that two backends can be compared.
     """
     rows = sample_rows(connections[using].vendor, portable=portable)
+    # Cached content type ids are stale after a flush or a restore renumbered them.
+    ContentType.objects.clear_cache()
     with transaction.atomic(using=using):
         _populate_kitchen(using, rows)
         _populate_library(using)
@@ -317,6 +319,21 @@ def _populate_bookmarks(using: str) -> None:
 
 def _populate_contrib(using: str) -> None:
     """Create users, a group, permissions, a session, sites and log entries."""
+    _populate_users(using)
+    Session.objects.using(using).create(
+        session_key=SESSION_KEY,
+        session_data="e30:1tFixed:fixed-signature-of-an-empty-session",
+        expire_date=dt.datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    Site.objects.using(using).update_or_create(
+        pk=1, defaults={"domain": "library.example.org", "name": "Library"}
+    )
+    Site.objects.using(using).create(id=2, domain="kitchen.example.org", name="Küche")
+    _populate_log_entries(using)
+
+
+def _populate_users(using: str) -> None:
+    """Create a superuser, a user in a group, and their permissions."""
     joined = dt.datetime(2020, 2, 2, 2, 2, 2, 222222, tzinfo=UTC)
     User.objects.using(using).bulk_create(
         [
@@ -342,6 +359,11 @@ def _populate_contrib(using: str) -> None:
             ),
         ]
     )
+    _grant_permissions(using)
+
+
+def _grant_permissions(using: str) -> None:
+    """Give permissions to a group, put the reader in it, and give some directly."""
     group = Group.objects.using(using).create(id=1, name="Librarians")
     group.permissions.set(
         _permissions(
@@ -359,16 +381,6 @@ def _populate_contrib(using: str) -> None:
     User.objects.using(using).get(pk=1).user_permissions.set(
         _permissions(using, "library.delete_loan")
     )
-    Session.objects.using(using).create(
-        session_key=SESSION_KEY,
-        session_data="e30:1tFixed:fixed-signature-of-an-empty-session",
-        expire_date=dt.datetime(2030, 1, 1, tzinfo=UTC),
-    )
-    Site.objects.using(using).update_or_create(
-        pk=1, defaults={"domain": "library.example.org", "name": "Library"}
-    )
-    Site.objects.using(using).create(id=2, domain="kitchen.example.org", name="Küche")
-    _populate_log_entries(using)
 
 
 def _permissions(using: str, names: str) -> list[Permission]:
