@@ -1,0 +1,87 @@
+"""Versioned migrators that turn the rows of an old dump into current rows.
+
+Django-free: this package knows app labels, versions, model labels, field names,
+and rows as dicts keyed by attname. It does no I/O.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from migrations_registry.exceptions import (
+    DependencyCycleError,
+    DowngradeError,
+    DuplicateMigratorError,
+    InvalidAppVersionError,
+    InvalidDependencyError,
+    InvalidMigratorError,
+    InvalidMigratorVersionError,
+    InvalidNameError,
+    MigratorAboveCurrentError,
+    MigratorRecordingError,
+    PlanError,
+    RegistryError,
+    RowTransformError,
+    SchemaConflictError,
+    UnknownDependencyError,
+)
+from migrations_registry.migration import Migration
+from migrations_registry.operations import (
+    AddField,
+    AfterLoadHook,
+    HookFunc,
+    MigratorFunc,
+    Operation,
+    RemoveField,
+    RemoveModel,
+    RenameField,
+    RenameModel,
+    Row,
+    RowFunc,
+    RowResult,
+    RowTransform,
+    Schema,
+    Step,
+)
+from migrations_registry.plan import Plan
+from migrations_registry.registry import Registry, default_registry, migrator
+from migrations_registry.schema import SchemaTrace
+
+__all__ = [
+    "AddField",
+    "AfterLoadHook",
+    "DependencyCycleError",
+    "DowngradeError",
+    "DuplicateMigratorError",
+    "HookFunc",
+    "InvalidAppVersionError",
+    "InvalidDependencyError",
+    "InvalidMigratorError",
+    "InvalidMigratorVersionError",
+    "InvalidNameError",
+    "Migration",
+    "MigratorAboveCurrentError",
+    "MigratorFunc",
+    "MigratorRecordingError",
+    "Operation",
+    "Plan",
+    "PlanError",
+    "Registry",
+    "RegistryError",
+    "RemoveField",
+    "RemoveModel",
+    "RenameField",
+    "RenameModel",
+    "Row",
+    "RowFunc",
+    "RowResult",
+    "RowTransform",
+    "RowTransformError",
+    "Schema",
+    "SchemaConflictError",
+    "SchemaTrace",
+    "Step",
+    "UnknownDependencyError",
+    "default_registry",
+    "migrator",
+]

@@ -1,0 +1,240 @@
+"""Migrators, and the operations they record.
+
+A migrator function receives a :class:`~migrations_registry.migration.Migration`
+and records operations on it. Each operation is an immutable record of what to do
+to the schema and the rows, and of the :class:`Step` (the migrator) that asked.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+    from migrations_registry.migration import Migration
+
+__all__ = [
+    "AddField",
+    "AfterLoadHook",
+    "HookFunc",
+    "MigratorFunc",
+    "Operation",
+    "RemoveField",
+    "RemoveModel",
+    "RenameField",
+    "RenameModel",
+    "Row",
+    "RowFunc",
+    "RowResult",
+    "RowTransform",
+    "Schema",
+    "Step",
+]
+
+#: A row of a model: a dict keyed by attname.
+Row: TypeAlias = dict[str, Any]
+#: What a row function returns: a row, ``None`` to drop it, or a sequence of rows
+#: and ``(model_label, row)`` pairs.
+RowResult: TypeAlias = Row | Sequence[Row | tuple[str, Row]] | None
+#: A row function, registered with :meth:`Migration.rows`.
+RowFunc: TypeAlias = Callable[[Row], RowResult]
+#: A migrator function: records operations on the :class:`Migration` it gets.
+MigratorFunc: TypeAlias = "Callable[[Migration], object]"
+#: A hook run by the loader after all rows are loaded, with the loader's context.
+HookFunc: TypeAlias = Callable[[Any], object]
+#: A schema: model label -> {field name: attname}.
+Schema: TypeAlias = Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A registered migrator: it upgrades *app_label*'s rows to *version*.
+
+    :param app_label: The app whose version the migrator upgrades to.
+    :param version: The version it upgrades to.
+    :param func: The migrator function.
+    :param doc: The function's docstring, for reports.
+    :param depends_on: Migrators of other apps, ``(app_label, version)``, that must
+        run before this one.
+
+    .. versionadded:: 0.1
+    """
+
+    app_label: str
+    version: Version
+    func: MigratorFunc
+    doc: str | None = None
+    depends_on: tuple[tuple[str, Version], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """Return the migrator function's name."""
+        return str(getattr(self.func, "__name__", None) or repr(self.func))
+
+    @property
+    def key(self) -> tuple[str, Version]:
+        """Return ``(app_label, version)``, which identifies the migrator."""
+        return (self.app_label, self.version)
+
+    def __str__(self) -> str:
+        return f"{self.app_label} {self.version} ({self.name})"
+
+    def __repr__(self) -> str:
+        return f"<Step {self}>"
+
+
+@dataclass(frozen=True)
+class AfterLoadHook:
+    """A hook recorded by :meth:`Migration.after_load`.
+
+    The loader calls ``hook.func(ctx)`` once all rows are loaded.
+
+    .. versionadded:: 0.1
+    """
+
+    step: Step
+    func: HookFunc
+
+    @property
+    def name(self) -> str:
+        """Return the hook function's name."""
+        return str(getattr(self.func, "__name__", None) or repr(self.func))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Base class of the operations that migrators record.
+
+    :param step: The migrator that recorded the operation.
+    :param model_label: The label of the model that the operation acts on, as it
+        is when the operation runs.
+
+    .. versionadded:: 0.1
+    """
+
+    verb: ClassVar[str] = "operation"
+
+    step: Step
+    model_label: str
+
+    def arguments(self) -> tuple[str, ...]:
+        """Return the arguments of the operation, as source text."""
+        return (repr(self.model_label),)
+
+    def describe(self) -> str:
+        """Return the operation as the call that recorded it."""
+        return f"{self.verb}({', '.join(self.arguments())})"
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.describe()}"
+
+
+@dataclass(frozen=True)
+class RenameModel(Operation):
+    """Rename the model *model_label* to *new_label*.
+
+    .. versionadded:: 0.1
+    """
+
+    verb: ClassVar[str] = "rename_model"
+
+    new_label: str
+
+    def arguments(self) -> tuple[str, ...]:
+        """Return the arguments of the operation, as source text."""
+        return (repr(self.model_label), repr(self.new_label))
+
+
+@dataclass(frozen=True)
+class RemoveModel(Operation):
+    """Remove the model *model_label*, and drop its rows.
+
+    .. versionadded:: 0.1
+    """
+
+    verb: ClassVar[str] = "remove_model"
+
+
+@dataclass(frozen=True)
+class RenameField(Operation):
+    """Rename the field *old_name* of *model_label* to *new_name*.
+
+    .. versionadded:: 0.1
+    """
+
+    verb: ClassVar[str] = "rename_field"
+
+    old_name: str
+    new_name: str
+
+    def arguments(self) -> tuple[str, ...]:
+        """Return the arguments of the operation, as source text."""
+        return (repr(self.model_label), repr(self.old_name), repr(self.new_name))
+
+
+@dataclass(frozen=True)
+class RemoveField(Operation):
+    """Remove the field *name* of *model_label*.
+
+    .. versionadded:: 0.1
+    """
+
+    verb: ClassVar[str] = "remove_field"
+
+    name: str
+
+    def arguments(self) -> tuple[str, ...]:
+        """Return the arguments of the operation, as source text."""
+        return (repr(self.model_label), repr(self.name))
+
+
+@dataclass(frozen=True)
+class AddField(Operation):
+    """Add the field *name* (column *attname*) to *model_label*, where missing.
+
+    :param default: The value of the field in each row, or a callable that takes
+        the row and returns it.
+
+    .. versionadded:: 0.1
+    """
+
+    verb: ClassVar[str] = "add_field"
+
+    name: str
+    default: Any
+    attname: str
+
+    def arguments(self) -> tuple[str, ...]:
+        """Return the arguments of the operation, as source text."""
+        default = self.default
+        text = getattr(default, "__name__", repr(default))
+        args = [repr(self.model_label), repr(self.name), f"default={text}"]
+        if self.attname != self.name:
+            args.append(f"attname={self.attname!r}")
+        return tuple(args)
+
+
+@dataclass(frozen=True)
+class RowTransform(Operation):
+    """Pass each row of *model_label* through *func*.
+
+    .. versionadded:: 0.1
+    """
+
+    verb: ClassVar[str] = "rows"
+
+    func: RowFunc
+
+    @property
+    def name(self) -> str:
+        """Return the row function's name."""
+        return str(getattr(self.func, "__name__", None) or repr(self.func))
+
+    def arguments(self) -> tuple[str, ...]:
+        """Return the arguments of the operation, as source text."""
+        return (repr(self.model_label), self.name)

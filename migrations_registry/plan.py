@@ -1,0 +1,129 @@
+"""A plan: the migrators a dump needs, their operations, and how to apply them.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from migrations_registry._rows import Router
+from migrations_registry.migration import check_model_label
+from migrations_registry.schema import SchemaTrace, trace_schema
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
+    from packaging.version import Version
+
+    from migrations_registry.operations import (
+        AfterLoadHook,
+        Operation,
+        Row,
+        Schema,
+        Step,
+    )
+
+__all__ = ["Plan"]
+
+_SchemaKey = tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None
+#: Routers kept per schema; a restore uses one schema, tests use a few.
+_MAX_ROUTERS = 8
+
+
+def _schema_key(schema: Schema | None) -> _SchemaKey:
+    if schema is None:
+        return None
+    return tuple((label, tuple(fields.items())) for label, fields in schema.items())
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """The migrators that upgrade a dump, in order, with what they recorded.
+
+    Built by :meth:`Registry.plan <migrations_registry.registry.Registry.plan>`.
+
+    :param steps: The migrators to run, in order.
+    :param operations: Their operations, in order.
+    :param after_load_hooks: Their after-load hooks, in order; the loader calls
+        each ``hook.func(ctx)`` once all rows are loaded.
+    :param dump_versions: The parsed versions recorded in the dump.
+    :param current_versions: The parsed versions of the code.
+
+    .. versionadded:: 0.1
+    """
+
+    steps: tuple[Step, ...] = ()
+    operations: tuple[Operation, ...] = ()
+    after_load_hooks: tuple[AfterLoadHook, ...] = ()
+    dump_versions: Mapping[str, Version] = field(default_factory=dict)
+    current_versions: Mapping[str, Version] = field(default_factory=dict)
+    _routers: dict[_SchemaKey, Router] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    @property
+    def is_empty(self) -> bool:
+        """Return whether no migrator needs to run."""
+        return not self.steps
+
+    def trace_schema(self, schema: Schema) -> SchemaTrace:
+        """Apply the operations to a dumped schema; return the result and its history.
+
+        :param schema: Model label -> {field name: attname}, as dumped.
+        :raises SchemaConflictError: If a rename would replace an existing field.
+        """
+        return trace_schema(self.operations, schema)[0]
+
+    def migrate_schema(self, schema: Schema) -> dict[str, dict[str, str]]:
+        """Return the schema that the operations make of a dumped schema.
+
+        Model and field renames, removals and additions are applied in plan
+        order; a model or field that the schema lacks is left alone. Use
+        :meth:`trace_schema` to learn which operation explains a difference.
+
+        :param schema: Model label -> {field name: attname}, as dumped.
+        :raises SchemaConflictError: If a rename would replace an existing field.
+        """
+        return self.trace_schema(schema).schema
+
+    def apply(
+        self, model_label: str, rows: Iterable[Row], *, schema: Schema | None = None
+    ) -> Iterator[tuple[str, Row]]:
+        """Stream the dumped rows of one model through every operation, in order.
+
+        Return an iterator of ``(model_label, row)``, one per resulting row,
+        under its current label: a row may be renamed, dropped, edited,
+        replaced, or split into rows of other models (which go on through the
+        operations after the one that emitted them). Rows are edited in place
+        and read one at a time, as the result is consumed; the rows of a
+        removed model are read and dropped. A model that no operation touches
+        costs no Python code per row.
+
+        :param model_label: The label of the model in the dump.
+        :param rows: Its rows, dicts keyed by attname.
+        :param schema: The dumped schema (model label -> {field name:
+            attname}); with it, field operations use the attnames it records;
+            without it, a field ``name`` is looked up in a row as ``name``, then
+            ``name + "_id"``.
+        :raises InvalidNameError: If *model_label* is malformed.
+        :raises RowTransformError: While iterating, if a row function or a
+            callable default fails on a row.
+        :raises SchemaConflictError: If *schema* is given and a rename would
+            replace an existing field.
+        """
+        router = self._router(schema)
+        return router.stream(router.route(0, check_model_label(model_label)), rows)
+
+    def _router(self, schema: Schema | None) -> Router:
+        key = _schema_key(schema)
+        router = self._routers.get(key)
+        if router is None:
+            attnames = (
+                {} if schema is None else trace_schema(self.operations, schema)[1]
+            )
+            if len(self._routers) >= _MAX_ROUTERS:
+                self._routers.clear()
+            router = self._routers[key] = Router(self.operations, attnames)
+        return router
