@@ -1,0 +1,1 @@
+"""A small Django shop site that shows lino-migrate's main job (see ``run.py``)."""

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Run the "main job" demo (dump a shop, restore it, compare); see demo/run.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec .venv/bin/python demo/run.py "$@"

@@ -1,0 +1,1 @@
+"""Release 1 of the demo shop (app label ``shop``, version 1.0)."""
