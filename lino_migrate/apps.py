@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.utils.module_loading import autodiscover_modules
 
 
 class LinoMigrateConfig(AppConfig):
-    """Provide the ``dump2py`` and ``run`` management commands."""
+    """Provide the management commands and collect the migrators of every app."""
 
     name = "lino_migrate"
     verbose_name = "lino-migrate"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Import ``<app>/migrators.py`` of every app and the configured modules.
+
+        Importing registers their ``@migrator`` functions into
+        :data:`migrations_registry.default_registry`; a duplicate version is an
+        error here, at start-up.
+        """
+        autodiscover_modules("migrators")
+        for module in getattr(settings, "LINO_MIGRATE", {}).get("MIGRATORS", ()):
+            import_module(module)

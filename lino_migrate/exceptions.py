@@ -17,6 +17,7 @@ __all__ = [
     "LinoMigrateError",
     "LoadError",
     "SchemaMismatchError",
+    "UpgradeError",
 ]
 
 
@@ -94,6 +95,19 @@ class SchemaMismatchError(LinoMigrateError):
         super().__init__(
             f"The dump does not fit the current models ({len(problems)} "
             f"problem(s)); nothing was written:\n{lines}"
+        )
+
+
+class UpgradeError(SchemaMismatchError):
+    """The migrators cannot turn the dump into rows of the current models."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"- {p}" for p in problems)
+        LinoMigrateError.__init__(
+            self,
+            f"The dump cannot be upgraded to the current code ({len(problems)} "
+            f"problem(s)); nothing was written:\n{lines}",
         )
 
 

@@ -12,7 +12,7 @@ from django.db import connections
 
 from tests.dumps import data_files, restore_script_body
 from tests.site.data import populate
-from tests.site.library.models import Book, Bookmark
+from tests.site.library.models import Author, Book, Bookmark, Genre
 from tests.snapshot import assert_same, snapshot
 
 BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
@@ -31,6 +31,19 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     call_command("dump2py", str(tmp_path / "a"), "--noinput", "-v0")
     _restore(tmp_path / "a", "other")
     assert_same(snapshot("default"), snapshot("other"))
+
+
+@BOTH
+def test_new_rows_get_fresh_ids_after_restore(tmp_path: Path) -> None:
+    """Sequences follow the restored ids: the next row gets a free primary key."""
+    populate("default")
+    call_command("dump2py", str(tmp_path / "a"), "--noinput", "-v0")
+    _restore(tmp_path / "a", "other")
+    highest = max(Author.objects.using("other").values_list("pk", flat=True))
+    created = Author.objects.using("other").create(name="New", code="new-author")
+    assert created.pk > highest
+    genre = Genre.objects.using("other").create(name="new")
+    assert genre.pk > max(Genre.objects.values_list("pk", flat=True))
 
 
 @BOTH

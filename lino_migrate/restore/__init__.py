@@ -103,10 +103,12 @@ def _confirm(directory: Path, database: str, count: int) -> None:
 def format_report(report: RestoreReport) -> str:
     """Return the restore report as a table, one line per model."""
     width = max((len(label) for label in report.models), default=5)
-    lines = [f"{'model':<{width}}  {'in dump':>9}  {'written':>9}"]
+    head = ("in dump", "written", "dropped", "created")
+    lines = [f"{'model':<{width}}" + "".join(f"  {h:>9}" for h in head)]
     for label in sorted(report.models):
         m = report.models[label]
-        lines.append(f"{label:<{width}}  {m.in_dump:>9}  {m.written:>9}")
+        counts = (m.in_dump, m.written, m.dropped, m.created)
+        lines.append(f"{label:<{width}}" + "".join(f"  {c:>9}" for c in counts))
     lines.append(
         f"Restored {report.written} rows of {len(report.models)} models "
         f"into database '{report.database}'."

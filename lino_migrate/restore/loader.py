@@ -31,6 +31,7 @@ class TableLoader:
         that column points to (content types and permissions).
     :param natural_ids: per natural-key model label, its natural key -> id map,
         for generic foreign keys whose object is a content type or permission.
+    :param decoded: rows hold Python values (migrated rows), not dump literals.
     """
 
     model: type[models.Model]
@@ -38,6 +39,7 @@ class TableLoader:
     connection: BaseDatabaseWrapper
     remaps: dict[str, dict[Any, Any]]
     natural_ids: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    decoded: bool = False
 
     def __post_init__(self) -> None:
         opts = self.model._meta
@@ -65,9 +67,8 @@ class TableLoader:
         lookup = (
             None if remap is None else (lambda v: remap[v] if type(v) is tuple else v)
         )
-        return compose(
-            literal_decoder(info.type), lookup, db_preparer(field, self.connection)
-        )
+        decode = None if self.decoded else literal_decoder(info.type)
+        return compose(decode, lookup, db_preparer(field, self.connection))
 
     def convert(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Return *rows* (dump literals) as driver parameters."""

@@ -22,16 +22,25 @@ class ContentTypeIds(dict[tuple[str, ...], Any]):
     A key the target lacks is added to it when first looked up.
     """
 
-    def __init__(self, using: str) -> None:
+    def __init__(
+        self, using: str, renamed: dict[tuple[str, str], tuple[str, str]] | None = None
+    ) -> None:
         super().__init__()
         self.manager = ContentType.objects.db_manager(using)
         for ct in self.manager.all():
             self[(ct.app_label, ct.model)] = ct.pk
+        for old, new in (renamed or {}).items():
+            # A renamed model keeps its content type, as in an in-place upgrade.
+            self[old] = self[new]
 
     def __missing__(self, key: tuple[str, ...]) -> Any:
         app_label, model = key
         self[key] = self.manager.create(app_label=app_label, model=model).pk
         return self[key]
+
+    def keys_of(self, pk: Any) -> list[tuple[str, ...]]:
+        """Return every key (current and renamed) of content type *pk*."""
+        return [key for key, value in self.items() if value == pk]
 
     def merge(self, rows: Iterable[dict[str, Any]]) -> int:
         """Add the content types of *rows* that the target lacks; return their count."""
@@ -50,16 +59,24 @@ class PermissionIds(dict[tuple[str, ...], Any]):
         super().__init__()
         self.manager = Permission.objects.db_manager(using)
         self.content_types = content_types
-        by_id = {pk: key for key, pk in content_types.items()}
+        keys_of: dict[Any, list[tuple[str, ...]]] = {}
+        for key, pk in content_types.items():
+            keys_of.setdefault(pk, []).append(key)
         for perm in self.manager.all():
-            self[(*by_id[perm.content_type_id], perm.codename)] = perm.pk
+            for key in keys_of.get(perm.content_type_id, []):
+                self[(*key, perm.codename)] = perm.pk
         self.names: dict[tuple[str, ...], str] = {}
 
     def __missing__(self, key: tuple[str, ...]) -> Any:
         app_label, model, codename = key
+        ct = self.content_types[(app_label, model)]
+        for other in self.content_types.keys_of(ct):
+            if (*other, codename) in self:
+                self[key] = self[(*other, codename)]
+                return self[key]
         created = self.manager.create(
             name=self.names.get(key, codename),
-            content_type_id=self.content_types[(app_label, model)],
+            content_type_id=ct,
             codename=codename,
         )
         self[key] = created.pk

@@ -14,13 +14,17 @@ from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.dump.values import literal_decoder
-from lino_migrate.exceptions import SchemaMismatchError
+from lino_migrate.dump.writer import FileEntry
+from lino_migrate.exceptions import LoadError
 from lino_migrate.naturalkeys import CONTENT_TYPE, PERMISSION, references
 from lino_migrate.restore.checks import check_foreign_keys
 from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.restore.naturalkeys import ContentTypeIds, PermissionIds
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
-from lino_migrate.schema import NATURAL_KEYS, ModelInfo, describe
+from lino_migrate.restore.router import RowRouter, decoded_dicts
+from lino_migrate.schema import NATURAL_KEYS, ModelInfo
+from lino_migrate.upgrade import UpgradePlan, plan_upgrade
+from migrations_registry import Registry, RegistryError
 
 __all__ = ["ModelReport", "RestoreContext", "RestoreReport", "restore"]
 
@@ -30,11 +34,21 @@ Hook = Callable[["RestoreContext"], None]
 
 @dataclass
 class ModelReport:
-    """What happened to the rows of one model."""
+    """What happened to the rows of one model (under its current label)."""
 
     label: str
     in_dump: int = 0
     written: int = 0
+
+    @property
+    def dropped(self) -> int:
+        """Return how many more rows the dump had than were written."""
+        return max(self.in_dump - self.written, 0)
+
+    @property
+    def created(self) -> int:
+        """Return how many more rows were written than the dump had."""
+        return max(self.written - self.in_dump, 0)
 
 
 @dataclass
@@ -48,6 +62,10 @@ class RestoreReport:
     def written(self) -> int:
         """Return the number of rows written in all."""
         return sum(m.written for m in self.models.values())
+
+    def model(self, label: str) -> ModelReport:
+        """Return the report of model *label*, adding it when new."""
+        return self.models.setdefault(label, ModelReport(label))
 
 
 @dataclass
@@ -70,6 +88,7 @@ def restore(
     using: str = "default",
     hooks: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    registry: Registry | None = None,
 ) -> RestoreReport:
     """Restore the dump whose ``restore.py`` is *script* into database *using*.
 
@@ -79,6 +98,8 @@ def restore(
     rolls the whole restore back.
 
     :param hooks: namespace holding ``before_restore``/``after_restore``.
+    :param registry: the migrators to plan with; by default those that
+        ``@migrator`` registered.
     :raises LinoMigrateError: for a bad dump or a row the database refuses.
     """
     script = Path(script)
@@ -86,35 +107,85 @@ def restore(
         script = script / "restore.py"
     meta = read_meta(script)
     verify_files(meta)
-    targets = _match_models(meta)
+    upgrade = plan_upgrade(meta, registry)
     connection = connections[using]
     report = RestoreReport(using)
     ctx = RestoreContext(using, meta, report)
     with transaction.atomic(using=using):
         _call_hook(hooks, "before_restore", ctx)
-        plain = [label for label in targets if label not in NATURAL_KEYS]
-        delete_rows(connection, [targets[label]._meta.db_table for label in plain])
-        remaps = _merge_natural_keys(meta, using, report)
+        tables = [t.model._meta.db_table for t in upgrade.targets.values()]
+        delete_rows(connection, tables)
+        remaps = _merge_natural_keys(meta, using, report, upgrade.renamed_keys)
+        router = RowRouter(connection, upgrade.targets, remaps)
         for entry in meta.files:
-            if entry.model in NATURAL_KEYS:
-                continue
-            loader = _loader(
-                targets[entry.model], meta.schema[entry.model], connection, remaps
-            )
-            for batch in read_rows(meta, entry):
-                loader.insert(batch, entry.name)
-            model_report = report.models.setdefault(
-                entry.model, ModelReport(entry.model)
-            )
-            model_report.in_dump += entry.rows
-            model_report.written += loader.written
-            if progress:
-                progress(f"{entry.name}: {loader.written} rows", 2)
+            if entry.model not in NATURAL_KEYS:
+                _load_file(meta, entry, upgrade, router, report)
+                if progress:
+                    progress(f"{entry.name}: {entry.rows} rows", 2)
+        restored = [t.model for t in upgrade.targets.values()]
+        _reset_sequences(connection, restored)
+        router.flush_deferred()
+        _add_current_natural_keys(using)
+        for hook in upgrade.plan.after_load_hooks:
+            hook.func(ctx)
         _call_hook(hooks, "after_restore", ctx)
-        check_foreign_keys(connection, [targets[label] for label in plain])
-        _reset_sequences(connection, list(targets.values()))
+        for label, count in router.written().items():
+            report.model(label).written += count
+        check_foreign_keys(connection, restored)
+        _reset_sequences(connection, restored)
     _clear_caches()
     return report
+
+
+def _load_file(
+    meta: DumpMeta,
+    entry: FileEntry,
+    upgrade: UpgradePlan,
+    router: RowRouter,
+    report: RestoreReport,
+) -> None:
+    """Load one data file: straight into its table, or through the migrators."""
+    label = entry.model
+    current = upgrade.sources.get(label, label)
+    report.model(current).in_dump += entry.rows
+    batches = read_rows(meta, entry)
+    if label in upgrade.direct:
+        target = upgrade.targets[current]
+        loader = _loader(
+            target.model, meta.schema[label], router.connection, router.remaps
+        )
+        for batch in batches:
+            loader.insert(batch, entry.name)
+        report.model(current).written += loader.written
+        return
+    rows = upgrade.plan.apply(
+        label,
+        decoded_dicts(meta.schema[label], batches),
+        schema=upgrade.registry_schema,
+    )
+    try:
+        router.feed(rows, entry.name)
+    except RegistryError as e:
+        raise LoadError(label, str(e), file=entry.name) from e
+
+
+def _add_current_natural_keys(using: str) -> None:
+    """Create the content types and permissions of every current model.
+
+    As ``migrate`` does after it ran: a model the dump lacks has them too.
+    """
+    if not apps.is_installed("django.contrib.contenttypes"):
+        return
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    ContentType.objects.clear_cache()
+    for config in apps.get_app_configs():
+        create_contenttypes(config, verbosity=0, interactive=False, using=using)
+    if apps.is_installed("django.contrib.auth"):
+        from django.contrib.auth.management import create_permissions
+
+        for config in apps.get_app_configs():
+            create_permissions(config, verbosity=0, interactive=False, using=using)
 
 
 def _clear_caches() -> None:
@@ -146,48 +217,20 @@ def _call_hook(hooks: dict[str, Any] | None, name: str, ctx: RestoreContext) -> 
         hook(ctx)
 
 
-def _match_models(meta: DumpMeta) -> dict[str, type[models.Model]]:
-    """Return the current model of every dumped model, or raise with every misfit."""
-    problems: list[str] = []
-    targets: dict[str, type[models.Model]] = {}
-    for label, dumped in meta.schema.items():
-        try:
-            model = apps.get_model(label)
-        except LookupError:
-            problems.append(
-                f"model '{label}' is in the dump but not in the current code"
-            )
-            continue
-        problems += _column_problems(dumped, describe(model))
-        targets[label] = model
-    if problems:
-        raise SchemaMismatchError(problems)
-    return targets
-
-
-def _column_problems(dumped: ModelInfo, current: ModelInfo) -> list[str]:
-    have = {f.attname for f in current.fields}
-    want = {f.attname for f in dumped.fields}
-    problems = [
-        f"field '{f.name}' of '{dumped.label}' is in the dump but not in the model"
-        for f in dumped.fields
-        if f.attname not in have
-    ]
-    problems += [
-        f"field '{f.name}' of '{dumped.label}' is in the model but not in the dump"
-        for f in current.fields
-        if f.attname not in want
-    ]
-    return problems
-
-
 def _merge_natural_keys(
-    meta: DumpMeta, using: str, report: RestoreReport
+    meta: DumpMeta,
+    using: str,
+    report: RestoreReport,
+    renamed: dict[tuple[str, str], tuple[str, str]],
 ) -> dict[str, dict[Any, Any]]:
-    """Match content types, then permissions; return natural key -> id maps."""
+    """Match content types, then permissions; return natural key -> id maps.
+
+    :param renamed: ``(app_label, model)`` of renamed models -> current ones:
+        their content types follow the rename, with their permissions.
+    """
     if not apps.is_installed("django.contrib.contenttypes"):
         return {}
-    content_types = ContentTypeIds(using)
+    content_types = ContentTypeIds(using, renamed)
     remaps: dict[str, dict[Any, Any]] = {CONTENT_TYPE: content_types}
     if CONTENT_TYPE in meta.schema:
         count = content_types.merge(_dict_rows(meta, CONTENT_TYPE))

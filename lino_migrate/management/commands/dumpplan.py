@@ -1,0 +1,44 @@
+"""``manage.py dumpplan DIR``: show what restoring a dump would do, touching nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.planreport import format_plan, plan_report
+from lino_migrate.restore.reader import read_meta, verify_files
+
+
+class Command(BaseCommand):
+    help = "Show the migrators, schema changes and row counts of restoring a dump."
+
+    # Django reads this class attribute; a list is its documented form.
+    requires_system_checks: list[str] = []  # noqa: RUF012
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("dump", metavar="DIR", help="The dump directory.")
+        parser.add_argument(
+            "--format", choices=("text", "json"), default="text",
+            help="text for a person (default), json for a program.",
+        )  # fmt: skip
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["dump"])
+        try:
+            meta = read_meta(path / "restore.py" if path.is_dir() else path)
+            verify_files(meta)
+        except LinoMigrateError as e:
+            raise CommandError(str(e)) from e
+        report = plan_report(meta)
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
+        else:
+            self.stdout.write(format_plan(report), ending="")
+        if not report["ok"]:
+            count = len(report["problems"])
+            msg = f"The restore would fail: {count} problem(s), listed above."
+            raise CommandError(msg, returncode=1)

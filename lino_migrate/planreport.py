@@ -1,0 +1,132 @@
+"""Describe what restoring a dump into the current code would do (``dumpplan``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lino_migrate.restore.reader import DumpMeta
+from lino_migrate.upgrade import UpgradePlan, examine_upgrade
+from migrations_registry import Registry
+
+__all__ = ["format_plan", "plan_report"]
+
+
+def plan_report(meta: DumpMeta, registry: Registry | None = None) -> dict[str, Any]:
+    """Return the plan of restoring *meta* as a JSON-able dict.
+
+    Keys: ``dump`` (directory, created, Django, engine, partial), ``versions``
+    (per app: dump and current version, migrators to run), ``migrators``
+    (app, version, name, doc, operations), ``models`` (per dumped model: current
+    label, rows, the operations that touch it or its fields, fields filled by
+    default), ``problems`` and ``ok``.
+    """
+    upgrade = examine_upgrade(meta, registry)
+    steps = upgrade.plan.steps
+    return {
+        "dump": {
+            "directory": str(meta.directory),
+            "created": meta.values["CREATED"],
+            "django": meta.values["DJANGO"],
+            "engine": meta.values["ENGINE"],
+            "partial": meta.partial,
+        },
+        "versions": {
+            app: {
+                "dump": dumped,
+                "current": current,
+                "migrators": [str(s.version) for s in steps if s.app_label == app],
+            }
+            for app, (dumped, current) in sorted(upgrade.versions.items())
+        },
+        "migrators": [
+            {
+                "app": s.app_label,
+                "version": str(s.version),
+                "name": s.name,
+                "doc": s.doc or "",
+                "operations": [
+                    op.describe() for op in upgrade.plan.operations if op.step == s
+                ],
+            }
+            for s in steps
+        ],
+        "models": _models(meta, upgrade),
+        "problems": upgrade.problems,
+        "ok": not upgrade.problems,
+    }
+
+
+def _models(meta: DumpMeta, upgrade: UpgradePlan) -> dict[str, Any]:
+    rows: dict[str, int] = {}
+    for entry in meta.files:
+        rows[entry.model] = rows.get(entry.model, 0) + entry.rows
+    found = {}
+    for label, info in upgrade.dumped.items():
+        trace = upgrade.trace
+        changes = {}
+        if trace is not None:
+            model_ops = [str(op) for op in trace.explain(label)]
+            if model_ops:
+                changes["(model)"] = model_ops
+            for f in info.fields:
+                ops = [str(op) for op in trace.explain(label, f.name)]
+                if ops:
+                    changes[f.name] = ops
+        current = upgrade.sources.get(label)
+        target = upgrade.targets.get(current or "")
+        filled = sorted(
+            f.name
+            for f in (target.columns if target else [])
+            if f.name not in _names(info)
+        )
+        found[label] = {
+            "current": current,
+            "rows": rows.get(label, 0),
+            "unchanged": label in upgrade.direct,
+            "changes": changes,
+            "filled": filled,
+        }
+    return found
+
+
+def _names(info: Any) -> set[str]:
+    return {f.name for f in info.fields}
+
+
+def format_plan(report: dict[str, Any]) -> str:
+    """Return *report* as text for a person."""
+    dump = report["dump"]
+    lines = [
+        f"Dump {dump['directory']}: written {dump['created']} by Django "
+        f"{dump['django']} on {dump['engine']}"
+        + (" (PARTIAL)" if dump["partial"] else "")
+        + ".",
+        "",
+        "Versions (dump -> current):",
+    ]
+    for app, v in report["versions"].items():
+        runs = f"  migrators: {', '.join(v['migrators'])}" if v["migrators"] else ""
+        lines.append(
+            f"  {app:<20} {v['dump'] or '(not in dump)':>12} -> {v['current']}{runs}"
+        )
+    lines += ["", "Migrators that will run, in order:"] if report["migrators"] else []
+    for m in report["migrators"]:
+        lines.append(
+            f"  {m['app']} {m['version']} ({m['name']}): {m['doc'].splitlines()[0] if m['doc'] else ''}"
+        )
+        lines += [f"      {op}" for op in m["operations"]]
+    lines += ["", "Models:"]
+    for label, m in report["models"].items():
+        where = "removed" if m["current"] is None else m["current"]
+        state = "unchanged" if m["unchanged"] else f"-> {where}"
+        lines.append(f"  {label:<32} {m['rows']:>9} rows  {state}")
+        for name, ops in m["changes"].items():
+            lines += [f"      {name}: {op}" for op in ops]
+        if m["filled"]:
+            lines.append(f"      filled with defaults: {', '.join(m['filled'])}")
+    if report["problems"]:
+        lines += ["", f"The restore would fail ({len(report['problems'])} problem(s)):"]
+        lines += [f"  - {p}" for p in report["problems"]]
+    else:
+        lines += ["", "The restore would work."]
+    return "\n".join(lines) + "\n"

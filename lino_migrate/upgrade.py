@@ -1,0 +1,232 @@
+"""Plan the upgrade of a dump to the current code, before anything is written.
+
+The dump's app versions and the current ones select the migrators to run
+(:mod:`migrations_registry`); the dump's ``SCHEMA``, transformed by their
+operations, must then fit the current models. Every problem is collected and
+reported at once, each with the operation that would fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import NOT_PROVIDED
+
+from lino_migrate.exceptions import UpgradeError
+from lino_migrate.restore.reader import DumpMeta
+from lino_migrate.schema import NATURAL_KEYS, ModelInfo, describe
+from lino_migrate.versions import app_versions
+from migrations_registry import (
+    Plan,
+    Registry,
+    RegistryError,
+    SchemaTrace,
+    default_registry,
+)
+
+__all__ = ["Target", "UpgradePlan", "plan_upgrade"]
+
+
+@dataclass
+class Target:
+    """A current model that receives rows, and how to fill what rows lack.
+
+    :param columns: the stored fields rows are written to: those the migrated
+        dump has, and those the model adds with a default.
+    :param fills: per attname, the function returning the value of a row that
+        lacks the field.
+    """
+
+    label: str
+    model: type[models.Model]
+    columns: list[models.Field[Any, Any]]
+    fills: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class UpgradePlan:
+    """What a restore does with the rows of each dumped model."""
+
+    plan: Plan
+    trace: SchemaTrace | None
+    dumped: dict[str, ModelInfo]
+    targets: dict[str, Target]
+    #: dumped model label -> current label (absent: the model was removed)
+    sources: dict[str, str]
+    #: dumped labels whose rows go to their table unchanged, as tuples
+    direct: set[str]
+    #: (app_label, model) of a dumped model -> that of the current model
+    renamed_keys: dict[tuple[str, str], tuple[str, str]]
+    versions: dict[str, tuple[str | None, str]]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def registry_schema(self) -> dict[str, dict[str, str]]:
+        """Return the dumped schema as :mod:`migrations_registry` wants it."""
+        return _registry_schema(self.dumped)
+
+
+def _registry_schema(dumped: Mapping[str, ModelInfo]) -> dict[str, dict[str, str]]:
+    return {
+        label: {f.name: f.attname for f in info.fields}
+        for label, info in dumped.items()
+    }
+
+
+def plan_upgrade(meta: DumpMeta, registry: Registry | None = None) -> UpgradePlan:
+    """Return how the rows of the dump *meta* become rows of the current models.
+
+    :raises UpgradeError: listing every problem: planning errors of the
+        registry and schema differences that no migrator explains.
+    """
+    upgrade = examine_upgrade(meta, registry)
+    if upgrade.problems:
+        raise UpgradeError(upgrade.problems)
+    return upgrade
+
+
+def examine_upgrade(meta: DumpMeta, registry: Registry | None = None) -> UpgradePlan:
+    """Return the upgrade plan of *meta* with its problems, raising nothing.
+
+    When the registry cannot plan at all, the plan is empty and its problems
+    say why.
+    """
+    registry = registry or default_registry
+    current = app_versions()
+    versions = {app: (meta.versions.get(app), v) for app, v in current.items()}
+    dumped = {k: v for k, v in meta.schema.items() if k not in NATURAL_KEYS}
+    try:
+        plan = registry.plan(meta.versions, current)
+        trace = plan.trace_schema(_registry_schema(dumped)) if plan.steps else None
+    except RegistryError as e:
+        problems = [str(p) for p in getattr(e, "problems", [e])]
+        upgrade = UpgradePlan(Plan(), None, dumped, {}, {}, set(), {}, versions)
+        upgrade.problems = problems
+        return upgrade
+    upgrade = UpgradePlan(plan, trace, dumped, {}, {}, set(), {}, versions)
+    _match(upgrade)
+    return upgrade
+
+
+def _migrated_schema(
+    upgrade: UpgradePlan,
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Return the migrated schema and, per current label, its dumped label."""
+    if upgrade.trace is None:
+        schema = _registry_schema(upgrade.dumped)
+        return schema, {label: label for label in schema}
+    return upgrade.trace.schema, dict(upgrade.trace.origins)
+
+
+def _match(upgrade: UpgradePlan) -> None:
+    schema, origins = _migrated_schema(upgrade)
+    touched: set[str] = set()
+    for op in upgrade.plan.operations:
+        touched.add(op.model_label)
+        touched.add(getattr(op, "new_label", op.model_label))
+    for label, names in schema.items():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            upgrade.problems.append(_missing_model(label, origins.get(label, label)))
+            continue
+        target = _target(upgrade, label, model, names)
+        if target is None:
+            continue
+        upgrade.targets[label] = target
+        origin = origins.get(label)
+        if origin is None:
+            continue
+        upgrade.sources[origin] = label
+        if origin != label:
+            old_app, _, old_model = origin.partition(".")
+            new_key = (model._meta.app_label, model._meta.model_name or "")
+            upgrade.renamed_keys[(old_app, old_model)] = new_key
+        info = upgrade.dumped[origin]
+        same = [f.attname for f in target.columns] == list(info.attnames)
+        if origin not in touched and label not in touched and same:
+            upgrade.direct.add(origin)
+
+
+def _missing_model(label: str, origin: str) -> str:
+    app = origin.partition(".")[0]
+    return (
+        f"model '{label}' is in the dump but not in the current code, and no "
+        f"migrator renames or removes it: add m.rename_model('{label}', "
+        f"'{app}.<new name>') or m.remove_model('{label}') to a migrator of '{app}'"
+    )
+
+
+def _target(
+    upgrade: UpgradePlan,
+    label: str,
+    model: type[models.Model],
+    names: Mapping[str, str],
+) -> Target | None:
+    current = {f.name: f for f in model._meta.local_concrete_fields if f.column}
+    problems = [
+        f"field '{name}' of '{label}' is in the dump but not in the current "
+        f"model: add m.remove_field('{label}', '{name}') or "
+        f"m.rename_field('{label}', '{name}', '<new name>')"
+        for name in names
+        if name not in current
+    ]
+    target = make_target(label, model, present=set(names))
+    problems += [
+        f"field '{f.name}' of '{label}' is new, NOT NULL and has no default: "
+        f"add m.add_field('{label}', '{f.name}', default=...)"
+        for f in target.columns
+        if f.name not in names and target.fills[f.attname] is _no_fill
+    ]
+    upgrade.problems += problems
+    return None if problems else target
+
+
+def make_target(
+    label: str, model: type[models.Model], present: set[str] | None = None
+) -> Target:
+    """Return the target of the rows of *model*.
+
+    :param present: the names of the fields the rows have; ``None`` when not
+        known (rows that a migrator emits for a model the dump lacks). A field
+        that rows lack and the database fills (``db_default``) is not written.
+    """
+    stored = {f.attname for f in describe(model).fields}
+    columns = []
+    fills = {}
+    for f in model._meta.local_concrete_fields:
+        if f.attname not in stored:
+            continue
+        fill = _fill(f)
+        if fill is _DB_FILLS and (present is None or f.name not in present):
+            continue
+        columns.append(f)
+        fills[f.attname] = _none if fill is _DB_FILLS else fill
+    return Target(label, model, columns, fills)
+
+
+_DB_FILLS = object()
+
+
+def _fill(f: models.Field[Any, Any]) -> Any:
+    """Return how to fill field *f* for rows that lack it."""
+    if f.has_default():
+        return f.get_default
+    if getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+        return _DB_FILLS
+    if f.null or f.primary_key:
+        return _none
+    return _no_fill
+
+
+def _none() -> None:
+    return None
+
+
+def _no_fill() -> None:
+    """Fill a NOT NULL field without default: the database will refuse the row."""
+    return None
