@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lino_migrate.dump.writer import FileWriter, format_literal
-from lino_migrate.restore.reader import DumpMeta, read_rows, verify_files
+from lino_migrate.restore.reader import DumpMeta, parse_literal, read_rows, verify_files
 from lino_migrate.schema import FieldInfo, ModelInfo
 
 INFO = ModelInfo(
@@ -109,3 +109,25 @@ def test_format_literal_round_trips() -> None:
     text = format_literal(value)
     assert value == ast.literal_eval(text)
     assert "    'b': {\n" in text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(lambda: 0)()",
+        "__import__('os').getcwd()",
+        "().__class__",
+        "[1] * 10 ** 9",
+        "((1, 'a'), open('x'))",
+    ],
+)
+def test_parse_literal_refuses_code(source: str) -> None:
+    """Anything but a literal is refused and never evaluated."""
+    with pytest.raises(ValueError, match="malformed node"):
+        parse_literal(source)
+
+
+def test_parse_literal_reads_literals() -> None:
+    """Constant tuples, negative numbers, bytes, nested lists read back equal."""
+    value = ((1, -2, 3.5, -0.0, None, True, "x", b"\x00"), (2, [1, {"a": (1,)}], ""))
+    assert value == parse_literal(repr(value))

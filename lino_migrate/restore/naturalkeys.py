@@ -13,6 +13,9 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
+from lino_migrate.exceptions import LoadError
+from lino_migrate.naturalkeys import PERMISSION
+
 __all__ = ["ContentTypeIds", "PermissionIds"]
 
 
@@ -86,7 +89,13 @@ class PermissionIds(dict[tuple[str, ...], Any]):
         """Add the permissions of *rows* that the target lacks; return their count."""
         count = 0
         for row in rows:
-            key = (*row["content_type_id"], row["codename"])
+            ct = row["content_type_id"]
+            if not (isinstance(ct, tuple) and len(ct) == 2):
+                problem = (
+                    f"content_type_id is {ct!r}, not a natural key (app_label, model)"
+                )
+                raise LoadError(PERMISSION, problem, field="content_type")
+            key = (*ct, row["codename"])
             self.names[key] = row["name"]
             if key not in self:
                 self.__missing__(key)
