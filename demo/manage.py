@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Run a management command of the demo site.
 
-The database file is named by the environment variable ``DEMO_DB`` and the
-release of the shop app by ``DEMO_SHOP_RELEASE`` (see ``settings.py``).
+The database is named by the environment variables ``DEMO_DB`` (and
+``DEMO_DB_ENGINE``), the release of the shop app by ``DEMO_SHOP_RELEASE``
+(see ``settings.py``).
 """
 
 import os

@@ -60,37 +60,53 @@ def _models(meta: DumpMeta, upgrade: UpgradePlan) -> dict[str, Any]:
     rows: dict[str, int] = {}
     for entry in meta.files:
         rows[entry.model] = rows.get(entry.model, 0) + entry.rows
+    migrated = upgrade.trace.schema if upgrade.trace else {}
     found = {}
     for label, info in upgrade.dumped.items():
-        trace = upgrade.trace
-        changes = {}
-        if trace is not None:
-            model_ops = [str(op) for op in trace.explain(label)]
-            if model_ops:
-                changes["(model)"] = model_ops
-            for f in info.fields:
-                ops = [str(op) for op in trace.explain(label, f.name)]
-                if ops:
-                    changes[f.name] = ops
         current = upgrade.sources.get(label)
+        names = migrated.get(current or "", {f.name: f.attname for f in info.fields})
         target = upgrade.targets.get(current or "")
-        filled = sorted(
-            f.name
-            for f in (target.columns if target else [])
-            if f.name not in _names(info)
-        )
         found[label] = {
             "current": current,
             "rows": rows.get(label, 0),
             "unchanged": label in upgrade.direct,
-            "changes": changes,
-            "filled": filled,
+            "changes": _changes(upgrade, label, current, info, names),
+            "filled": sorted(
+                f.name
+                for f in (target.columns if target else [])
+                if f.name not in names
+            ),
         }
     return found
 
 
-def _names(info: Any) -> set[str]:
-    return {f.name for f in info.fields}
+def _changes(
+    upgrade: UpgradePlan,
+    label: str,
+    current: str | None,
+    info: Any,
+    names: dict[str, str],
+) -> dict[str, list[str]]:
+    """Return, per field (``(model)`` for the model), the operations on it."""
+    trace = upgrade.trace
+    if trace is None:
+        return {}
+    labels = [label] if current in (None, label) else [label, current]
+
+    def explain(field: str | None) -> list[str]:
+        ops = []
+        for name in labels:
+            ops += [str(op) for op in trace.explain(name, field) if str(op) not in ops]
+        return ops
+
+    dumped = [f.name for f in info.fields]
+    changes = {"(model)": explain(None)}
+    for field in dumped:
+        changes[field] = explain(field)
+    shown = {op for ops in changes.values() for op in ops}
+    for field in [n for n in names if n not in dumped]:
+        changes[field] = [op for op in explain(field) if op not in shown]
+    return {key: ops for key, ops in changes.items() if ops}
 
 
 def format_plan(report: dict[str, Any]) -> str:

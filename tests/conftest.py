@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGE = ROOT / "tests" / "site" / "manage.py"
+DEMO_MANAGE = ROOT / "demo" / "manage.py"
 
 
 def pytest_collection_modifyitems(
@@ -49,32 +51,50 @@ def _admin_connection():  # type: ignore[no-untyped-def]
 
 @dataclass
 class Site:
-    """A real database and the ``manage.py`` of the test site that uses it."""
+    """A real database and a ``manage.py`` that uses it.
+
+    By default the test site's; with *release*, the demo shop's at that
+    release (``demo/manage.py``, ``DEMO_SHOP_RELEASE``).
+    """
 
     tmp: Path
     name: str
-    created: list[str] = field(default_factory=list)
+    release: str | None = None
+    #: a package replacing the demo shop's (``DEMO_SHOP_PACKAGE``), on PYTHONPATH
+    package: tuple[str, Path] | None = None
 
     @property
     def env(self) -> dict[str, str]:
         """Return the environment of the site's ``manage.py`` processes."""
         env = dict(os.environ)
+        env["PYTHONPATH"] = str(ROOT)
+        db = self.name if is_postgres() else str(self.tmp / f"{self.name}.sqlite3")
+        if self.release is not None:
+            env.pop("DJANGO_SETTINGS_MODULE", None)
+            env["DEMO_SHOP_RELEASE"] = self.release
+            env["DEMO_DB"] = db
+            env["DEMO_DB_ENGINE"] = "postgresql" if is_postgres() else "sqlite"
+            if self.package is not None:
+                env["DEMO_SHOP_PACKAGE"] = self.package[0]
+                env["PYTHONPATH"] += os.pathsep + str(self.package[1])
+            return env
         env["DJANGO_SETTINGS_MODULE"] = os.environ.get(
             "DJANGO_SETTINGS_MODULE", "tests.settings.sqlite"
         )
-        if is_postgres():
-            env["LINO_MIGRATE_DB_NAME"] = self.name
-        else:
-            env["LINO_MIGRATE_DB_NAME"] = str(self.tmp / f"{self.name}.sqlite3")
-        env["PYTHONPATH"] = str(ROOT)
+        env["LINO_MIGRATE_DB_NAME"] = db
         return env
+
+    def at(self, release: str, package: tuple[str, Path] | None = None) -> Site:
+        """Return this database as seen by the demo shop at *release*."""
+        return Site(self.tmp, self.name, release, package)
 
     def manage(
         self, *args: str, check: bool = True, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run ``manage.py ARGS`` on this site's database and return the result."""
+        manage = MANAGE if self.release is None else DEMO_MANAGE
         result = subprocess.run(
-            [sys.executable, str(MANAGE), *args],
+            [sys.executable, str(manage), *args],
             env=self.env, cwd=self.tmp, capture_output=True, text=True,
             input=stdin if stdin is not None else "", timeout=600,
         )  # fmt: skip
@@ -89,19 +109,37 @@ class Site:
         """Run *code* in ``manage.py shell`` and return what it printed."""
         return self.manage("shell", "-v0", "-c", code).stdout
 
+    def tables(self, *names: str) -> dict[str, list[dict[str, object]]]:
+        """Return the rows of tables *names* (ordered by id), values as text."""
+        code = (
+            "import json\n"
+            "from django.db import connection\n"
+            "out = {}\n"
+            f"for t in {list(names)!r}:\n"
+            "    with connection.cursor() as c:\n"
+            "        c.execute(f'SELECT * FROM {t} ORDER BY id')\n"
+            "        cols = [d[0] for d in c.description]\n"
+            "        out[t] = [dict(zip(cols, map(str, r))) for r in c.fetchall()]\n"
+            "print(json.dumps(out))"
+        )
+        return json.loads(self.python(code))
+
 
 @pytest.fixture
 def make_site(tmp_path: Path) -> Iterator[object]:
-    """Return a factory of migrated sites, each with a database of its own."""
+    """Return a factory of migrated sites, each with a database of its own.
+
+    ``make_site(prefix, release=None)``: with *release*, a demo shop site.
+    """
     made: list[str] = []
 
-    def factory(prefix: str = "site") -> Site:
+    def factory(prefix: str = "site", release: str | None = None) -> Site:
         name = f"lm_{prefix}_{uuid.uuid4().hex[:8]}"
         if is_postgres():
             with _admin_connection() as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             made.append(name)
-        site = Site(tmp_path, name)
+        site = Site(tmp_path, name, release)
         site.manage("migrate", "-v0")
         return site
 

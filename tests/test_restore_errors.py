@@ -12,6 +12,7 @@ from lino_migrate.exceptions import ChecksumError, DumpFormatError, LoadError
 from lino_migrate.restore import restore
 from tests.dumps import reseal
 from tests.site.data import populate
+from tests.site.library.models import Genre
 from tests.snapshot import assert_same, snapshot
 
 BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
@@ -155,3 +156,47 @@ def test_newer_format_is_refused(dump_dir: Path) -> None:
         CommandError, match="dump format 99 found, this lino_migrate reads format 1"
     ):
         call_command("run", str(script), "--noinput", "--database", "other")
+
+
+@BOTH
+def test_rehearsal_lists_every_violation_and_changes_nothing(dump_dir: Path) -> None:
+    """--simulate goes on after a refused row, lists all, and rolls everything back."""
+    # Move a sequence past the highest id: a restore would set it back.
+    Genre.objects.using("other").create(name="gone").delete()
+    before = snapshot("other")
+    sequences = _sequences("other")
+    path = dump_dir / "library_book.py"
+    text = path.read_text(encoding="utf-8")
+    columns = ast.literal_eval(text.split("COLUMNS = ")[1].split("\n")[0])
+    index = columns.index("author_id")
+    lines = text.split("\n")
+    rows_at = [i for i, line in enumerate(lines) if line.startswith("    (")][:2]
+    for at in rows_at:
+        row = list(ast.literal_eval(lines[at].strip().rstrip(",")))
+        row[index] = "no-such-author"
+        lines[at] = f"    {tuple(row)!r},"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    reseal(dump_dir, path.name)
+    report = restore(dump_dir, using="other", simulate=True)
+    assert report.simulated
+    refused = [v for v in report.violations if v.model_label == "library.book"]
+    assert 2 == len(refused)
+    assert all(v.field == "author" for v in refused)
+    assert report.models["library.author"].written > 0
+    assert_same(before, snapshot("other"))
+    assert sequences == _sequences("other")
+
+
+def _sequences(using: str) -> list[tuple[object, ...]]:
+    """Return the state of every sequence (PostgreSQL) or sqlite_sequence row."""
+    from django.db import connections
+
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT sequencename, last_value FROM pg_sequences ORDER BY 1"
+            )
+        else:
+            cursor.execute("SELECT name, seq FROM sqlite_sequence ORDER BY 1")
+        return list(cursor.fetchall())

@@ -18,7 +18,14 @@ from lino_migrate.restore.restorer import (
     restore,
 )
 
-__all__ = ["ModelReport", "RestoreContext", "RestoreReport", "main", "restore"]
+__all__ = [
+    "ModelReport",
+    "RehearsalFailedError",
+    "RestoreContext",
+    "RestoreReport",
+    "main",
+    "restore",
+]
 
 
 class RestoreCancelledError(LinoMigrateError):
@@ -43,6 +50,18 @@ def _parser(script: str) -> argparse.ArgumentParser:
         default=DEFAULT_DB_ALIAS,
         choices=tuple(connections),
         help='The database to restore into. Defaults to "default".',
+    )
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="Rehearse: run the whole restore, list every refused row, roll back.",
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Show N example rows per migrated model, before and after.",
     )
     parser.add_argument(
         "-v",
@@ -73,17 +92,34 @@ def main(
     if meta.partial and args.verbosity:
         skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
         out.write(f"This dump is PARTIAL: it lacks {skipped}.\n")
-    if args.interactive:
+    if args.interactive and not args.simulate:
         _confirm(meta.directory, args.database, len(meta.schema))
 
     def progress(message: str, level: int) -> None:
         if args.verbosity >= level:
             out.write(message + "\n")
 
-    report = restore(script, using=args.database, hooks=namespace, progress=progress)
+    report = restore(
+        script,
+        using=args.database,
+        hooks=namespace,
+        progress=progress,
+        simulate=args.simulate,
+        sample=args.sample,
+    )
     if args.verbosity:
         out.write(format_report(report))
+    if report.violations:
+        msg = (
+            f"The rehearsal found {len(report.violations)} row(s) the database "
+            "refuses (listed above); the real restore would fail. Nothing was changed."
+        )
+        raise RehearsalFailedError(msg)
     return report
+
+
+class RehearsalFailedError(LinoMigrateError):
+    """A rehearsal (``--simulate``) found rows that the database refuses."""
 
 
 def _confirm(directory: Path, database: str, count: int) -> None:
@@ -109,8 +145,23 @@ def format_report(report: RestoreReport) -> str:
         m = report.models[label]
         counts = (m.in_dump, m.written, m.dropped, m.created)
         lines.append(f"{label:<{width}}" + "".join(f"  {c:>9}" for c in counts))
+    if report.migrators:
+        lines.append("Migrators: " + "; ".join(report.migrators))
+    lines += _format_samples(report)
+    for violation in report.violations:
+        lines.append(f"REFUSED: {violation}")
+    verb = "Rehearsed (rolled back):" if report.simulated else "Restored"
     lines.append(
-        f"Restored {report.written} rows of {len(report.models)} models "
+        f"{verb} {report.written} rows of {len(report.models)} models "
         f"into database '{report.database}'."
     )
     return "\n".join(lines) + "\n"
+
+
+def _format_samples(report: RestoreReport) -> list[str]:
+    lines = []
+    for label, sample in sorted(report.samples.items()):
+        for when in ("before", "after"):
+            for row in sample.get(when, []):
+                lines.append(f"{when:>6} {label}: {row!r}")
+    return lines

@@ -15,18 +15,29 @@ __all__ = ["check_foreign_keys"]
 
 
 def check_foreign_keys(
-    connection: BaseDatabaseWrapper, restored: Iterable[type[models.Model]]
+    connection: BaseDatabaseWrapper,
+    restored: Iterable[type[models.Model]],
+    violations: list[LoadError] | None = None,
 ) -> None:
     """Raise :class:`LoadError` for the first row whose foreign key points nowhere.
 
     Restored tables are checked one foreign key at a time, so that the error
     names the model, row and field; the database's own check then covers
     every other table (rows that pointed at deleted rows).
+
+    :param violations: when a list (rehearsal), every violation found (up to
+        :data:`SHOWN` per field) is added to it instead of raising.
     """
     for model in restored:
         for field in model._meta.local_concrete_fields:
             if field.is_relation and getattr(field, "db_constraint", False):
-                _check_field(connection, model, field)
+                found = _check_field(connection, model, field)
+                if found and violations is None:
+                    raise found[0]
+                if violations is not None:
+                    violations += found
+    if violations:
+        return
     sid = transaction.savepoint(using=connection.alias)
     try:
         connection.check_constraints()
@@ -34,13 +45,21 @@ def check_foreign_keys(
         transaction.savepoint_rollback(sid, using=connection.alias)
         problem = str(e).strip().replace("\n", " ")
         where = "(database)"
-        raise LoadError(where, f"a constraint check failed: {problem}") from e
+        error = LoadError(where, f"a constraint check failed: {problem}")
+        if violations is None:
+            raise error from e
+        violations.append(error)
+        return
     transaction.savepoint_commit(sid, using=connection.alias)
+
+
+#: Violations reported per foreign key in a rehearsal.
+SHOWN = 10
 
 
 def _check_field(
     connection: BaseDatabaseWrapper, model: type[models.Model], field: Any
-) -> None:
+) -> list[LoadError]:
     qn = connection.ops.quote_name
     target = field.target_field
     table, column = qn(model._meta.db_table), qn(field.column)
@@ -51,11 +70,15 @@ def _check_field(
         f"AND NOT EXISTS (SELECT 1 FROM {ref_table} r WHERE r.{ref_column} = t.{column})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT 1")
-        found = cursor.fetchone()
-    if found is not None:
-        problem = (
+        cursor.execute(f"{sql} ORDER BY t.{pk} LIMIT {SHOWN}")
+        found = cursor.fetchall()
+    return [
+        LoadError(
+            model_label(model),
             f"its {field.name} points to {model_label(target.model)} "
-            f"{target.attname}={found[1]!r}, which does not exist"
+            f"{target.attname}={value!r}, which does not exist",
+            pk=pk_value,
+            field=field.name,
         )
-        raise LoadError(model_label(model), problem, pk=found[0], field=field.name)
+        for pk_value, value in found
+    ]

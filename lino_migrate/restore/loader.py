@@ -32,6 +32,8 @@ class TableLoader:
     :param natural_ids: per natural-key model label, its natural key -> id map,
         for generic foreign keys whose object is a content type or permission.
     :param decoded: rows hold Python values (migrated rows), not dump literals.
+    :param violations: when a list (rehearsal), a refused row is recorded there
+        and skipped instead of ending the restore.
     """
 
     model: type[models.Model]
@@ -40,6 +42,7 @@ class TableLoader:
     remaps: dict[str, dict[Any, Any]]
     natural_ids: dict[str, dict[Any, Any]] = field(default_factory=dict)
     decoded: bool = False
+    violations: list[LoadError] | None = None
 
     def __post_init__(self) -> None:
         opts = self.model._meta
@@ -104,10 +107,10 @@ class TableLoader:
             insert(params)
         except DatabaseError as e:
             transaction.savepoint_rollback(sid, using=self.connection.alias)
-            self._find_bad_row(literal_rows, params, file, e)
+            self.written += self._find_bad_rows(literal_rows, params, file, e)
         else:
             transaction.savepoint_commit(sid, using=self.connection.alias)
-        self.written += len(params)
+            self.written += len(params)
 
     def _raise_bad_value(
         self, rows: Sequence[tuple[Any, ...]], file: str, error: Exception
@@ -128,26 +131,38 @@ class TableLoader:
                     ) from e
         raise LoadError(self.label, str(error), file=file) from error
 
-    def _find_bad_row(
+    def _find_bad_rows(
         self,
         rows: Sequence[tuple[Any, ...]],
         params: Sequence[tuple[Any, ...]],
         file: str,
         error: DatabaseError,
-    ) -> None:
-        insert = self._executemany
+    ) -> int:
+        """Insert a refused batch row by row; name the rows refused.
+
+        :return: the number of rows written (with :attr:`violations` only).
+        :raises LoadError: for the first refused row, unless recording them.
+        """
         alias = self.connection.alias
+        written, refused = 0, 0
         for row, param in zip(rows, params, strict=True):
             sid = transaction.savepoint(using=alias)
             try:
-                insert([param])
+                self._executemany([param])
             except DatabaseError as e:
                 transaction.savepoint_rollback(sid, using=alias)
                 problem = str(e).strip().replace("\n", " ")
-                pk = row[self.pk_index]
-                raise LoadError(self.label, problem, pk=pk, file=file) from e
+                found = LoadError(self.label, problem, pk=row[self.pk_index], file=file)
+                if self.violations is None:
+                    raise found from e
+                self.violations.append(found)
+                refused += 1
+                continue
             transaction.savepoint_commit(sid, using=alias)
-        raise LoadError(self.label, str(error).strip(), file=file) from error
+            written += 1
+        if not refused:
+            raise LoadError(self.label, str(error).strip(), file=file) from error
+        return written
 
     def _inserter(self) -> Callable[[Sequence[tuple[Any, ...]]], None]:
         if self.connection.vendor == "postgresql" and _has_copy(self.connection):

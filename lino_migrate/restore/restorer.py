@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.restore.naturalkeys import ContentTypeIds, PermissionIds
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
+from lino_migrate.restore.sequences import SequenceState
 from lino_migrate.schema import NATURAL_KEYS, ModelInfo
 from lino_migrate.upgrade import UpgradePlan, plan_upgrade
 from migrations_registry import Registry, RegistryError
@@ -57,6 +58,14 @@ class RestoreReport:
 
     database: str
     models: dict[str, ModelReport] = field(default_factory=dict)
+    #: True for a rehearsal (``--simulate``): everything was rolled back.
+    simulated: bool = False
+    #: the migrators that ran, as ``app version (function)``
+    migrators: list[str] = field(default_factory=list)
+    #: rows the database refused (a rehearsal goes on and lists them all)
+    violations: list[LoadError] = field(default_factory=list)
+    #: per model label, example rows before (dumped label) and after migration
+    samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
@@ -89,6 +98,8 @@ def restore(
     hooks: dict[str, Any] | None = None,
     progress: Progress | None = None,
     registry: Registry | None = None,
+    simulate: bool = False,
+    sample: int = 0,
 ) -> RestoreReport:
     """Restore the dump whose ``restore.py`` is *script* into database *using*.
 
@@ -100,6 +111,11 @@ def restore(
     :param hooks: namespace holding ``before_restore``/``after_restore``.
     :param registry: the migrators to plan with; by default those that
         ``@migrator`` registered.
+    :param simulate: rehearse: do everything, list every refused row instead
+        of stopping at the first, then roll back. PostgreSQL sequences are set
+        back too, so the database is exactly as before.
+    :param sample: keep this many example rows per migrated model, before and
+        after the migrators (in :attr:`RestoreReport.samples`).
     :raises LinoMigrateError: for a bad dump or a row the database refuses.
     """
     script = Path(script)
@@ -108,65 +124,110 @@ def restore(
     meta = read_meta(script)
     verify_files(meta)
     upgrade = plan_upgrade(meta, registry)
-    connection = connections[using]
-    report = RestoreReport(using)
+    report = RestoreReport(using, simulated=simulate)
+    report.migrators = [str(step) for step in upgrade.plan.steps]
+    run = _Run(meta, upgrade, connections[using], report, progress, sample)
+    run.violations = report.violations if simulate else None
     ctx = RestoreContext(using, meta, report)
-    with transaction.atomic(using=using):
+    if not simulate:
+        with transaction.atomic(using=using):
+            run.execute(hooks, ctx)
+        _clear_caches()
+        return report
+    sequences = SequenceState(connections[using])
+    try:
+        with transaction.atomic(using=using):
+            run.execute(hooks, ctx)
+            raise _RolledBackError
+    except _RolledBackError:
+        pass
+    finally:
+        sequences.put_back()
+        _clear_caches()
+    return report
+
+
+class _RolledBackError(Exception):
+    """Raised at the end of a rehearsal to roll its transaction back."""
+
+
+@dataclass
+class _Run:
+    """One restore, inside its transaction."""
+
+    meta: DumpMeta
+    upgrade: UpgradePlan
+    connection: BaseDatabaseWrapper
+    report: RestoreReport
+    progress: Progress | None
+    sample: int
+    violations: list[LoadError] | None = None
+
+    def execute(self, hooks: dict[str, Any] | None, ctx: RestoreContext) -> None:
+        """Replace the rows, run the hooks, check the constraints."""
+        using, upgrade = self.connection.alias, self.upgrade
         _call_hook(hooks, "before_restore", ctx)
-        tables = [t.model._meta.db_table for t in upgrade.targets.values()]
-        delete_rows(connection, tables)
-        remaps = _merge_natural_keys(meta, using, report, upgrade.renamed_keys)
-        router = RowRouter(connection, upgrade.targets, remaps)
-        for entry in meta.files:
+        delete_rows(
+            self.connection, [t.model._meta.db_table for t in upgrade.targets.values()]
+        )
+        remaps = _merge_natural_keys(
+            self.meta, using, self.report, upgrade.renamed_keys
+        )
+        router = RowRouter(self.connection, upgrade.targets, remaps, self.violations)
+        for entry in self.meta.files:
             if entry.model not in NATURAL_KEYS:
-                _load_file(meta, entry, upgrade, router, report)
-                if progress:
-                    progress(f"{entry.name}: {entry.rows} rows", 2)
+                self.load_file(entry, router)
         restored = [t.model for t in upgrade.targets.values()]
-        _reset_sequences(connection, restored)
+        _reset_sequences(self.connection, restored)
         router.flush_deferred()
         _add_current_natural_keys(using)
         for hook in upgrade.plan.after_load_hooks:
             hook.func(ctx)
         _call_hook(hooks, "after_restore", ctx)
         for label, count in router.written().items():
-            report.model(label).written += count
-        check_foreign_keys(connection, restored)
-        _reset_sequences(connection, restored)
-    _clear_caches()
-    return report
+            self.report.model(label).written += count
+        check_foreign_keys(self.connection, restored, self.violations)
+        _reset_sequences(self.connection, restored)
 
+    def load_file(self, entry: FileEntry, router: RowRouter) -> None:
+        """Load one data file: straight into its table, or through the migrators."""
+        label, upgrade = entry.model, self.upgrade
+        current = upgrade.sources.get(label, label)
+        self.report.model(current).in_dump += entry.rows
+        batches = read_rows(self.meta, entry)
+        if label in upgrade.direct:
+            target = upgrade.targets[current]
+            loader = _loader(target.model, self.meta.schema[label], router)
+            for batch in batches:
+                loader.insert(batch, entry.name)
+            self.report.model(current).written += loader.written
+        else:
+            rows = self._sampled(label, decoded_dicts(self.meta.schema[label], batches))
+            migrated = upgrade.plan.apply(label, rows, schema=upgrade.registry_schema)
+            try:
+                router.feed(self._sampled_output(migrated), entry.name)
+            except RegistryError as e:
+                raise LoadError(label, str(e), file=entry.name) from e
+        if self.progress:
+            self.progress(f"{entry.name}: {entry.rows} rows", 2)
 
-def _load_file(
-    meta: DumpMeta,
-    entry: FileEntry,
-    upgrade: UpgradePlan,
-    router: RowRouter,
-    report: RestoreReport,
-) -> None:
-    """Load one data file: straight into its table, or through the migrators."""
-    label = entry.model
-    current = upgrade.sources.get(label, label)
-    report.model(current).in_dump += entry.rows
-    batches = read_rows(meta, entry)
-    if label in upgrade.direct:
-        target = upgrade.targets[current]
-        loader = _loader(
-            target.model, meta.schema[label], router.connection, router.remaps
-        )
-        for batch in batches:
-            loader.insert(batch, entry.name)
-        report.model(current).written += loader.written
-        return
-    rows = upgrade.plan.apply(
-        label,
-        decoded_dicts(meta.schema[label], batches),
-        schema=upgrade.registry_schema,
-    )
-    try:
-        router.feed(rows, entry.name)
-    except RegistryError as e:
-        raise LoadError(label, str(e), file=entry.name) from e
+    def _sampled(
+        self, label: str, rows: Iterable[dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        kept = self.report.samples.setdefault(label, {}).setdefault("before", [])
+        for row in rows:
+            if len(kept) < self.sample:
+                kept.append(dict(row))
+            yield row
+
+    def _sampled_output(
+        self, rows: Iterable[tuple[str, dict[str, Any]]]
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        for label, row in rows:
+            kept = self.report.samples.setdefault(label, {}).setdefault("after", [])
+            if len(kept) < self.sample:
+                kept.append(dict(row))
+            yield label, row
 
 
 def _add_current_natural_keys(using: str) -> None:
@@ -198,17 +259,21 @@ def _clear_caches() -> None:
 
 
 def _loader(
-    model: type[models.Model],
-    info: ModelInfo,
-    connection: BaseDatabaseWrapper,
-    remaps: dict[str, dict[Any, Any]],
+    model: type[models.Model], info: ModelInfo, router: RowRouter
 ) -> TableLoader:
     fk_maps = {}
     for f in model._meta.local_concrete_fields:
         target = references(f)
-        if target is not None and target in remaps:
-            fk_maps[f.attname] = remaps[target]
-    return TableLoader(model, info, connection, fk_maps, remaps)
+        if target is not None and target in router.remaps:
+            fk_maps[f.attname] = router.remaps[target]
+    return TableLoader(
+        model,
+        info,
+        router.connection,
+        fk_maps,
+        router.remaps,
+        violations=router.violations,
+    )
 
 
 def _call_hook(hooks: dict[str, Any] | None, name: str, ctx: RestoreContext) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from lino_migrate.exceptions import LoadError
 from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.schema import ModelInfo, describe
 from lino_migrate.upgrade import Target, make_target
@@ -45,6 +46,8 @@ class _Sink:
     target: Target
     loader: TableLoader
     attnames: list[str]
+    #: the attnames a row may have: the model's stored fields
+    allowed: frozenset[str]
     pk: str | None
     pending: list[tuple[Any, ...]] = field(default_factory=list)
     #: rows without their automatic primary key, written after all others
@@ -59,12 +62,16 @@ class RowRouter:
     targets: dict[str, Target]
     #: per natural-key model label, its natural key -> id map
     remaps: dict[str, dict[Any, Any]]
+    #: when a list (rehearsal), refused rows are recorded there and skipped
+    violations: list[LoadError] | None = None
     sinks: dict[str, _Sink] = field(default_factory=dict)
 
     def feed(self, rows: Iterable[tuple[str, dict[str, Any]]], file: str) -> None:
         """Route *rows* (read from *file*) to their tables."""
         for label, row in rows:
             sink = self.sinks.get(label) or self._sink(label)
+            if not sink.allowed.issuperset(row):
+                self._refuse_keys(sink, row, file)
             if sink.pk is not None and row.get(sink.pk) is None:
                 sink.deferred.append(row)
                 continue
@@ -80,18 +87,37 @@ class RowRouter:
                 sink.loader.insert(sink.pending, file)
                 sink.pending = []
 
+    def _refuse_keys(self, sink: _Sink, row: dict[str, Any], file: str) -> None:
+        unknown = ", ".join(sorted(set(row) - sink.allowed))
+        problem = (
+            f"a migrated row has {unknown}, which the model does not have (a "
+            "migrator must rename or remove it; nothing is dropped silently)"
+        )
+        raise LoadError(
+            sink.target.label, problem, pk=row.get(sink.pk or "id"), file=file
+        )
+
     def _sink(self, label: str) -> _Sink:
         target = self.targets.get(label)
         if target is None:
             # A model the dump lacks gets rows from a migrator: replace its rows too.
-            model = apps.get_model(label)
+            try:
+                model = apps.get_model(label)
+            except LookupError as e:
+                problem = (
+                    "a migrator made rows of this model, which the code does not have"
+                )
+                raise LoadError(label, problem) from e
             target = self.targets[label] = make_target(label, model)
             delete_rows(self.connection, [model._meta.db_table])
         loader = self._loader(target, [f.attname for f in target.columns])
         pk = target.model._meta.pk
         auto = pk is not None and pk.get_internal_type().endswith("AutoField")
         attnames = [f.attname for f in target.columns]
-        sink = _Sink(target, loader, attnames, pk.attname if auto and pk else None)
+        allowed = frozenset(f.attname for f in describe(target.model).fields)
+        sink = _Sink(
+            target, loader, attnames, allowed, pk.attname if auto and pk else None
+        )
         self.sinks[label] = sink
         return sink
 
@@ -109,7 +135,13 @@ class RowRouter:
             if a in attnames and f.target in self.remaps
         }
         return TableLoader(
-            target.model, info, self.connection, fk_maps, self.remaps, decoded=True
+            target.model,
+            info,
+            self.connection,
+            fk_maps,
+            self.remaps,
+            decoded=True,
+            violations=self.violations,
         )
 
     def flush_deferred(self) -> None:

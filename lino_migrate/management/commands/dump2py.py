@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
+from lino_migrate.drift import check_database, format_report
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.exceptions import LinoMigrateError
 
@@ -30,7 +32,13 @@ class Command(BaseCommand):
         )  # fmt: skip
         parser.add_argument(
             "--simulate", action="store_true",
-            help="Read and encode every row, write nothing, print the counts.",
+            help="Check the database against the code and read every row; write "
+            "nothing. Exit status 0: no drift, 1: drift, 2: error.",
+        )  # fmt: skip
+        parser.add_argument(
+            "--format", choices=("text", "json"), default="text",
+            help="The report of --simulate: text for a person (default), json "
+            "for a program.",
         )  # fmt: skip
         parser.add_argument(
             "--overwrite", action="store_true",
@@ -51,6 +59,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         target = Path(options["output"])
+        if options["simulate"]:
+            self._check(target, options)
+            return
+        if options["format"] != "text":
+            msg = "--format json only applies to --simulate."
+            raise CommandError(msg, returncode=2)
         if options["interactive"] and options["overwrite"] and target.exists():
             self._confirm_overwrite(target)
         try:
@@ -59,7 +73,6 @@ class Command(BaseCommand):
                 using=options["database"],
                 exclude=options["exclude"],
                 tolerate=options["tolerate"],
-                simulate=options["simulate"],
                 overwrite=options["overwrite"],
                 max_row_count=options["max_row_count"],
                 progress=self._progress(options["verbosity"]),
@@ -67,6 +80,24 @@ class Command(BaseCommand):
         except (LinoMigrateError, LookupError) as e:
             raise CommandError(str(e)) from e
         self._summarize(result, options["verbosity"])
+
+    def _check(self, target: Path, options: dict[str, Any]) -> None:
+        """Print the drift report; exit 1 on drift, 2 when the check fails."""
+        try:
+            report = check_database(
+                target,
+                using=options["database"],
+                exclude=options["exclude"],
+                max_row_count=options["max_row_count"],
+            )
+        except (LinoMigrateError, LookupError, DatabaseError) as e:
+            raise CommandError(str(e).strip(), returncode=2) from e
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+        elif options["verbosity"] >= 1:
+            self.stdout.write(format_report(report), ending="")
+        if report.drift:
+            raise CommandError(report.summary(), returncode=1)
 
     def _confirm_overwrite(self, target: Path) -> None:
         try:
@@ -88,12 +119,8 @@ class Command(BaseCommand):
         if verbosity < 1:
             return
         counts = result.rows
-        if result.simulated:
-            for label in counts:
-                self.stdout.write(f"{label}: {counts[label]} rows")
-        verb = "Would write" if result.simulated else "Wrote"
         self.stdout.write(
-            f"{verb} {sum(counts.values())} rows of {len(counts)} models in "
+            f"Wrote {sum(counts.values())} rows of {len(counts)} models in "
             f"{len(result.files)} files to {result.path}."
         )
         if result.skipped:
