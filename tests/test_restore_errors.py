@@ -200,3 +200,21 @@ def _sequences(using: str) -> list[tuple[object, ...]]:
         else:
             cursor.execute("SELECT name, seq FROM sqlite_sequence ORDER BY 1")
         return list(cursor.fetchall())
+
+
+@BOTH
+def test_edited_file_needs_accept_edits(dump_dir: Path) -> None:
+    """A hand-edited data file is refused, or accepted and reported with --accept-edits."""
+    path = dump_dir / "library_genre.py"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("    ("))
+    row = list(ast.literal_eval(lines[at].strip().rstrip(",")))
+    row[1] = "Edited by hand"
+    lines[at] = f"    {tuple(row)!r},"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ChecksumError, match=r"library_genre\.py"):
+        restore(dump_dir, using="other")
+    report = restore(dump_dir, using="other", accept_edits=True)
+    assert len(report.edits) == 1
+    assert report.edits[0].startswith("library_genre.py was edited")
+    assert "Edited by hand" == Genre.objects.using("other").get(pk=row[0]).name

@@ -30,7 +30,13 @@ from django.utils.duration import duration_microseconds
 
 from lino_migrate.schema import value_field
 
-__all__ = ["Converter", "db_preparer", "dump_encoder", "literal_decoder"]
+__all__ = [
+    "Converter",
+    "db_preparer",
+    "dump_encoder",
+    "literal_decoder",
+    "literal_encoder",
+]
 
 #: A function applied to one non-NULL value; ``None`` means "unchanged".
 Converter = Callable[[Any], Any] | None
@@ -116,15 +122,25 @@ def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Con
         return encode or _encode_literal
     shim = SimpleNamespace(output_field=vfield)
     final = encode or _encode_literal
+    kind = vfield.get_internal_type()
 
     def convert(value: Any) -> Any:
+        raw = value
         for converter in converters:
             value = converter(value, shim, connection)
             if value is None:
-                return None
+                # Django's converters return None for a value they cannot
+                # parse (a date column holding 'garbage'): that is a loss.
+                msg = f"the database holds {raw!r}, which is no valid {kind}"
+                raise ValueError(msg)
         return final(value)
 
     return convert
+
+
+def literal_encoder(value_type: str) -> Converter:
+    """Return the function that turns a Python value of *value_type* into a literal."""
+    return _ENCODERS.get(value_type)
 
 
 def _decode_float(value: Any) -> float:

@@ -57,6 +57,11 @@ def _parser(script: str) -> argparse.ArgumentParser:
         help="Rehearse: run the whole restore, list every refused row, roll back.",
     )
     parser.add_argument(
+        "--accept-edits",
+        action="store_true",
+        help="Accept data files edited by hand (checksums differ); list them.",
+    )
+    parser.add_argument(
         "--sample",
         type=int,
         default=0,
@@ -106,6 +111,7 @@ def main(
         progress=progress,
         simulate=args.simulate,
         sample=args.sample,
+        accept_edits=args.accept_edits,
     )
     if args.verbosity:
         out.write(format_report(report))
@@ -147,6 +153,7 @@ def format_report(report: RestoreReport) -> str:
         lines.append(f"{label:<{width}}" + "".join(f"  {c:>9}" for c in counts))
     if report.migrators:
         lines.append("Migrators: " + "; ".join(report.migrators))
+    lines += [f"EDITED: {edit}" for edit in report.edits]
     lines += _format_samples(report)
     for violation in report.violations:
         lines.append(f"REFUSED: {violation}")

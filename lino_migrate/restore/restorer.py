@@ -64,6 +64,8 @@ class RestoreReport:
     migrators: list[str] = field(default_factory=list)
     #: rows the database refused (a rehearsal goes on and lists them all)
     violations: list[LoadError] = field(default_factory=list)
+    #: data files edited by hand and accepted (``--accept-edits``)
+    edits: list[str] = field(default_factory=list)
     #: per model label, example rows before (dumped label) and after migration
     samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
@@ -100,6 +102,7 @@ def restore(
     registry: Registry | None = None,
     simulate: bool = False,
     sample: int = 0,
+    accept_edits: bool = False,
 ) -> RestoreReport:
     """Restore the dump whose ``restore.py`` is *script* into database *using*.
 
@@ -116,15 +119,18 @@ def restore(
         back too, so the database is exactly as before.
     :param sample: keep this many example rows per migrated model, before and
         after the migrators (in :attr:`RestoreReport.samples`).
+    :param accept_edits: accept data files edited by hand (their checksums
+        differ from ``restore.py``'s); they are listed in
+        :attr:`RestoreReport.edits`.
     :raises LinoMigrateError: for a bad dump or a row the database refuses.
     """
     script = Path(script)
     if script.is_dir():
         script = script / "restore.py"
     meta = read_meta(script)
-    verify_files(meta)
+    edits = verify_files(meta, accept_edits=accept_edits)
     upgrade = plan_upgrade(meta, registry)
-    report = RestoreReport(using, simulated=simulate)
+    report = RestoreReport(using, simulated=simulate, edits=edits)
     report.migrators = [str(step) for step in upgrade.plan.steps]
     run = _Run(meta, upgrade, connections[using], report, progress, sample)
     run.violations = report.violations if simulate else None

@@ -1,0 +1,1 @@
+"""Edit Python source with libcst: migrators.py files and restore.py scripts."""
