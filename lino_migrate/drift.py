@@ -1,26 +1,20 @@
 """Compare a database with the models and migrations of the code (schema drift).
 
-``manage.py dump2py DIR --simulate`` uses :func:`check_database`: inside one
-read transaction it compares the tables and columns of the database with the
-models (:func:`compare_models`, :func:`extra_tables`), the applied Django
-migrations with those of the code (:func:`compare_migrations`), and reads and
-encodes every row as a real dump would. The functions return dataclasses and
-strings; they never print.
-
-What introspection tells is trusted only where it is reliable: column types
-are compared by family (all integer kinds, all text kinds, ...) and only on
-SQLite and PostgreSQL. SQLite keeps the declared type of a column, but not
-the integer width of a primary key, and stores UUIDs, durations, IP addresses
-and JSON in text and integer columns, so those count as their storage family
-there. Lengths of ``varchar`` columns, nullability and decimal precision are
-compared wherever the backend reports them.
+:func:`check_database` (``manage.py dump2py DIR --simulate``) compares, in one
+read transaction, the tables and columns with the models, the applied
+migrations with the code's, and reads and encodes every row as a dump would.
+Nothing here prints. Only what introspection reports reliably is compared:
+types by family and only on SQLite and PostgreSQL, never integer widths
+(Django gives ``auth``'s automatic many-to-many tables 64-bit ids where its
+models say 32-bit; SQLite reports every integer primary key alike). See
+``docs/upgrading.md``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,31 +53,18 @@ _INTEGER_TYPES = (
 
 #: The family of the column that holds the values of each internal type.
 FAMILIES = {
-    **dict.fromkeys(_INTEGER_TYPES, "integer"),
-    **dict.fromkeys(_TEXT_TYPES, "text"),
-    "BooleanField": "boolean",
-    "DecimalField": "decimal",
-    "FloatField": "float",
-    "DateField": "date",
-    "DateTimeField": "datetime",
-    "TimeField": "time",
-    "DurationField": "duration",
-    "UUIDField": "uuid",
-    "GenericIPAddressField": "inet",
-    "BinaryField": "binary",
-    "JSONField": "json",
-}
+    **dict.fromkeys(_INTEGER_TYPES, "integer"), **dict.fromkeys(_TEXT_TYPES, "text"),
+    "BooleanField": "boolean", "DecimalField": "decimal", "FloatField": "float",
+    "DateField": "date", "DateTimeField": "datetime", "TimeField": "time",
+    "DurationField": "duration", "UUIDField": "uuid", "GenericIPAddressField": "inet",
+    "BinaryField": "binary", "JSONField": "json",
+}  # fmt: skip
 
 #: Per vendor whose introspection is trusted for types: the families that
 #: share one storage family there. Other vendors get no type comparison.
 STORAGE: dict[str, dict[str, str]] = {
     "postgresql": {},
-    "sqlite": {
-        "duration": "integer",
-        "uuid": "text",
-        "inet": "text",
-        "json": "text",
-    },
+    "sqlite": {"duration": "integer", "uuid": "text", "inet": "text", "json": "text"},
 }
 
 _LENGTH = re.compile(r"^\s*(?:var)?char(?:acter)?(?: varying)?\s*\(\s*(\d+)\s*\)\s*$")
@@ -95,6 +76,8 @@ class Problem:
 
     *kind* is one of ``missing_table``, ``missing_column``, ``extra_column``,
     ``null``, ``type``, ``max_length``, ``precision`` and ``unreadable``.
+
+    .. versionadded:: 0.1
     """
 
     kind: str
@@ -105,18 +88,15 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the problem as a JSON-able dict."""
-        return {
-            "kind": self.kind,
-            "message": self.message,
-            "column": self.column,
-            "expected": self.expected,
-            "found": self.found,
-        }
+        return asdict(self)
 
 
 @dataclass
 class ModelDrift:
-    """How the table of one model differs from the model."""
+    """How the table of one model differs from the model.
+
+    .. versionadded:: 0.1
+    """
 
     label: str
     table: str
@@ -147,6 +127,8 @@ class MigrationDrift:
 
     Names are ``app_label.migration_name``; *unapplied* in the order
     ``migrate`` would apply them, *unknown* sorted.
+
+    .. versionadded:: 0.1
     """
 
     unapplied: tuple[str, ...] = ()
@@ -240,6 +222,12 @@ def check_database(
             target, using=using, exclude=exclude, simulate=True, tolerate=True,
             max_row_count=max_row_count,
         )  # fmt: skip
+    _add_reads(found, result)
+    return DriftReport(using, connection.vendor, found, extra, migrations, result)
+
+
+def _add_reads(found: dict[str, ModelDrift], result: DumpResult) -> None:
+    """Record the rows a simulated dump read, and the models it could not read."""
     rows = result.rows
     for label, drift in found.items():
         drift.rows = rows.get(label)
@@ -247,13 +235,15 @@ def check_database(
             drift.readable = False
             message = f"cannot be read: {result.skipped[label]}"
             drift.problems.append(Problem("unreadable", message))
-    return DriftReport(using, connection.vendor, found, extra, migrations, result)
 
 
 def compare_models(
     connection: BaseDatabaseWrapper, models_: Sequence[type[models.Model]]
 ) -> dict[str, ModelDrift]:
-    """Return, per model label, how the table of each of *models_* differs."""
+    """Return, per model label, how the table of each of *models_* differs.
+
+    .. versionadded:: 0.1
+    """
     introspection = connection.introspection
     found = {}
     with connection.cursor() as cursor:
@@ -307,24 +297,21 @@ def _column_problems(
 def _null_problem(
     connection: BaseDatabaseWrapper, field: models.Field[Any, Any], column: Any
 ) -> Problem | None:
-    if field.primary_key or getattr(field, "generated", False):
-        return None
+    # Oracle stores '' as NULL, so Django makes its text columns nullable.
+    empty_is_null = connection.features.interprets_empty_strings_as_nulls
     if (
-        field.empty_strings_allowed
-        and connection.features.interprets_empty_strings_as_nulls
+        field.primary_key
+        or getattr(field, "generated", False)
+        or (field.empty_strings_allowed and empty_is_null)
+        or bool(column.null_ok) == field.null
     ):
         return None
-    if bool(column.null_ok) == field.null:
-        return None
-    found, expected = _null_word(column.null_ok), _null_word(field.null)
+    found = "NULL" if column.null_ok else "NOT NULL"
+    expected = "NULL" if field.null else "NOT NULL"
     message = (
         f"column '{column.name}' is {found} but field '{field.name}' is {expected}"
     )
     return Problem("null", message, column.name, field.null, bool(column.null_ok))
-
-
-def _null_word(null: bool) -> str:
-    return "NULL" if null else "NOT NULL"
 
 
 def _stored_field(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
@@ -412,6 +399,8 @@ def extra_tables(connection: BaseDatabaseWrapper) -> list[str]:
 
     The table of Django's migration recorder, database cache tables and
     SQLite's own tables are not counted.
+
+    .. versionadded:: 0.1
     """
     convert = connection.introspection.identifier_converter
     known = {
@@ -443,6 +432,8 @@ def compare_migrations(connection: BaseDatabaseWrapper) -> MigrationDrift:
 
     An applied migration is unknown when it is recorded for an installed app
     and neither a migration of the code nor replaced by a squashed one.
+
+    .. versionadded:: 0.1
     """
     executor = MigrationExecutor(connection)
     loader = executor.loader
@@ -466,7 +457,10 @@ def compare_migrations(connection: BaseDatabaseWrapper) -> MigrationDrift:
 
 
 def format_report(report: DriftReport) -> str:
-    """Return *report* as text for a person: models, tables, migrations, summary."""
+    """Return *report* as text for a person: models, tables, migrations, summary.
+
+    .. versionadded:: 0.1
+    """
     vendor = report.vendor
     lines = [f"Database '{report.database}' ({vendor}) compared with the code:"]
     for label, drift in report.models.items():

@@ -16,6 +16,7 @@ __all__ = [
     "EncodeError",
     "LinoMigrateError",
     "LoadError",
+    "MakeMigratorError",
     "SchemaMismatchError",
     "UpgradeError",
 ]
@@ -109,6 +110,24 @@ class UpgradeError(SchemaMismatchError):
             f"The dump cannot be upgraded to the current code ({len(problems)} "
             f"problem(s)); nothing was written:\n{lines}",
         )
+
+
+class MakeMigratorError(LinoMigrateError, ValueError):
+    """A migrator cannot be generated; nothing was written.
+
+    :param problem: what was found and what to do.
+    :param path: the ``migrators.py`` concerned, if the problem is in it.
+    :param line: the line of *path* the problem is on, if known.
+    """
+
+    def __init__(
+        self, problem: str, path: Path | None = None, line: int | None = None
+    ) -> None:
+        self.problem, self.path, self.line = problem, path, line
+        where = ""
+        if path is not None:
+            where = f"{path}, line {line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{problem}")
 
 
 class LoadError(LinoMigrateError):

@@ -19,7 +19,9 @@ def _options(parser: argparse.ArgumentParser) -> set[str]:
     return {o for action in parser._actions for o in action.option_strings} - COMMON
 
 
-@pytest.mark.parametrize("name", ["dump2py", "run", "dumpplan", "upgradedump"])
+@pytest.mark.parametrize(
+    "name", ["dump2py", "run", "dumpplan", "upgradedump", "makemigrator"]
+)
 def test_command_options_are_documented(name: str) -> None:
     """Each option of the command appears in the command reference."""
     parser = load_command_class("lino_migrate", name).create_parser("manage.py", name)

@@ -1,0 +1,1 @@
+"""Benchmarks of lino-migrate: ``python benchmarks/run.py --help``."""

@@ -1,0 +1,1 @@
+"""The models of the benchmark site: a realistic mix of tables and field types."""

@@ -1,0 +1,261 @@
+"""Run measured subprocesses and manage the throwaway databases they work on."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import rawio
+
+REPO = Path(__file__).resolve().parents[1]
+MANAGE = ("benchmarks/manage.py",)
+
+
+class BenchError(Exception):
+    """A step of the benchmark failed; the message says which and why."""
+
+
+@dataclass
+class Measurement:
+    """The figures of one measured step.
+
+    :param seconds: wall time of the subprocess, or, for the raw steps, the
+        time of the database work measured inside it (``in_process``).
+    :param rss_mb: peak resident set size of the subprocess, in MiB.
+    :param extrapolated: *seconds* and *size_bytes* were measured on
+        *measured_rows* rows and scaled linearly to *rows*.
+    """
+
+    name: str
+    seconds: float | None = None
+    rows: int | None = None
+    rss_mb: float | None = None
+    size_bytes: int | None = None
+    in_process: bool = False
+    extrapolated: bool = False
+    measured_rows: int | None = None
+    note: str = ""
+
+    @property
+    def rows_per_second(self) -> float | None:
+        """Return the throughput, if both figures are known."""
+        if self.seconds and self.rows is not None:
+            return self.rows / self.seconds
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the figures as a JSON-ready dict."""
+        return {**asdict(self), "rows_per_second": self.rows_per_second}
+
+
+@dataclass(frozen=True)
+class Child:
+    """What a finished subprocess left: wall time, peak RSS and output."""
+
+    seconds: float
+    rss_mb: float
+    output: str
+
+
+def run_child(args: list[str], env: dict[str, str], log: Path) -> Child:
+    """Run *args* from the repository root; return its wall time and peak RSS.
+
+    ``os.wait4`` gives the resource usage of exactly this child (its
+    ``ru_maxrss``), not of every child the benchmark ran.
+
+    :raises BenchError: when the command exits with a non-zero status.
+    """
+    with log.open("w", encoding="utf-8") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    if proc.returncode != 0:
+        tail = "".join(f"    {line}\n" for line in output.splitlines()[-25:])
+        shown = " ".join(args[1:])
+        msg = f"`{shown}` exited with status {proc.returncode}:\n{tail}"
+        raise BenchError(msg)
+    # ru_maxrss is in KiB on Linux.
+    return Child(seconds, usage.ru_maxrss / 1024, output)
+
+
+def directory_size(path: Path) -> int:
+    """Return the bytes of the files under *path*."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class Server:
+    """A database engine on which the benchmark creates and drops databases."""
+
+    engine = ""
+    label = ""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.template = ""
+        self.made: list[str] = []
+
+    def env(self, db: str, **extra: str) -> dict[str, str]:
+        """Return the environment of a ``manage.py`` working on database *db*."""
+        return dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="benchmarks.settings",
+            BENCH_ENGINE=self.engine,
+            BENCH_DB=db,
+            PYTHONIOENCODING="utf-8",
+            **extra,
+        )
+
+    def manage(self, db: str, *args: str, log: str, **extra: str) -> Child:
+        """Run ``benchmarks/manage.py ARGS`` on database *db*."""
+        command = [sys.executable, *MANAGE, *args]
+        return run_child(command, self.env(db, **extra), self.work / f"{log}.log")
+
+    def raw(self, *args: str, log: str) -> tuple[Child, dict[str, Any]]:
+        """Run ``benchmarks/rawio.py ARGS``; return the child and its figures."""
+        command = [sys.executable, "benchmarks/rawio.py", *args]
+        child = run_child(command, dict(os.environ), self.work / f"{log}.log")
+        return child, json.loads(child.output)
+
+    def prepare_template(self) -> None:
+        """Create an empty, migrated database that fresh databases copy."""
+        self.template = self.create("template")
+        self.manage(self.template, "migrate", "--noinput", "-v", "0", log="migrate")
+
+    def fresh(self, role: str) -> str:
+        """Return a new database that is a copy of the migrated template."""
+        raise NotImplementedError
+
+    def create(self, role: str) -> str:
+        """Return a new empty database."""
+        raise NotImplementedError
+
+    def drop(self, db: str) -> None:
+        """Drop database *db*."""
+        raise NotImplementedError
+
+    def settle(self, db: str) -> None:
+        """Make *db* ready to be read at full speed after a bulk load."""
+
+    def count_rows(self, db: str) -> dict[str, int]:
+        """Return the number of rows per table of *db*."""
+        return rawio.count_rows(self.engine, db)
+
+    def version(self) -> str:
+        """Return the name and version of the engine."""
+        raise NotImplementedError
+
+    def close(self, keep: bool) -> list[str]:
+        """Drop the databases not dropped yet, unless *keep*; return those kept."""
+        if keep:
+            return list(self.made)
+        for db in list(self.made):
+            self.drop(db)
+        return []
+
+
+class SqliteServer(Server):
+    """SQLite: a database is a file in the work directory."""
+
+    engine = "sqlite"
+    label = "SQLite"
+
+    def create(self, role: str) -> str:
+        path = self.work / f"{role}.sqlite3"
+        path.unlink(missing_ok=True)
+        self.made.append(str(path))
+        return str(path)
+
+    def fresh(self, role: str) -> str:
+        path = self.create(role)
+        shutil.copyfile(self.template, path)
+        return path
+
+    def drop(self, db: str) -> None:
+        Path(db).unlink(missing_ok=True)
+        if db in self.made:
+            self.made.remove(db)
+
+    def version(self) -> str:
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+
+
+class PostgresServer(Server):
+    """PostgreSQL: databases named ``lmbench_<pid>_<role>`` on the server."""
+
+    engine = "postgres"
+    label = "PostgreSQL"
+
+    def __init__(self, work: Path) -> None:
+        super().__init__(work)
+        import psycopg
+
+        params = rawio.pg_params("postgres")
+        try:
+            self.admin = psycopg.connect(**params, autocommit=True)
+        except psycopg.Error as e:
+            where = f"{params['host']}:{params['port']} as {params['user']}"
+            msg = f"Cannot connect to the PostgreSQL server at {where}: {e}"
+            raise BenchError(msg) from e
+        self.prefix = f"lmbench_{os.getpid()}_"
+
+    def create(self, role: str) -> str:
+        name = self.prefix + role
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.execute(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        return name
+
+    def fresh(self, role: str) -> str:
+        name = self.prefix + role
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.made.append(name)
+        return name
+
+    def drop(self, db: str) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        if db in self.made:
+            self.made.remove(db)
+
+    def settle(self, db: str) -> None:
+        # A first read after a bulk load would also set hint bits and write;
+        # VACUUM does that once, so every reader sees the same table.
+        conn = rawio.connect(self.engine, db)
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+        conn.close()
+
+    def version(self) -> str:
+        row = self.admin.execute("SHOW server_version").fetchone()
+        return f"PostgreSQL {row[0].split()[0]}"
+
+    def close(self, keep: bool) -> list[str]:
+        kept = super().close(keep)
+        self.admin.close()
+        return kept
+
+
+def make_server(engine: str, work: Path) -> Server:
+    """Return the server of *engine*, with its own work directory."""
+    directory = work / engine
+    directory.mkdir(parents=True, exist_ok=True)
+    if engine == "postgres":
+        return PostgresServer(directory)
+    return SqliteServer(directory)

@@ -1,0 +1,199 @@
+"""The measured steps of one engine, in the order they run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import replace
+
+from benchmarks.harness import BenchError, Measurement, Server, directory_size
+from benchmarks.report import EngineResult
+
+__all__ = ["run_engine"]
+
+#: dumpdata flags that let loaddata read the file into a freshly migrated
+#: database: content types and permissions come from ``migrate`` there.
+DUMPDATA = (
+    "dumpdata", "--format", "json", "--natural-foreign", "--natural-primary",
+    "-e", "contenttypes", "-e", "auth.permission",
+)  # fmt: skip
+
+
+def _say(message: str) -> None:
+    print(f"  .. {message}", flush=True)
+
+
+def _generate(server: Server, db: str, rows: int, seed: int) -> tuple[dict, float]:
+    """Fill *db* with about *rows* rows; return rows per table and seconds."""
+    _say(f"generating {rows:,} rows")
+    args = ("bench_generate", "--rows", str(rows), "--seed", str(seed))
+    child = server.manage(db, *args, log=f"generate-{rows}")
+    server.settle(db)
+    return json.loads(child.output), child.seconds
+
+
+def _check_same(server: Server, source: str, target: str, step: str) -> None:
+    """Raise if a table of *target* has another row count than in *source*."""
+    want, have = server.count_rows(source), server.count_rows(target)
+    differ = [
+        f"{table}: {want.get(table)} in the source, {have.get(table)} after {step}"
+        for table in sorted(want.keys() | have.keys())
+        if want.get(table) != have.get(table)
+    ]
+    if differ:
+        msg = f"{step} did not reproduce the source:\n    " + "\n    ".join(differ)
+        raise BenchError(msg)
+
+
+def measure_ours(
+    server: Server, source: str, rows: int, tag: str
+) -> tuple[Measurement, Measurement]:
+    """Dump *source* with ``dump2py`` and restore it into a fresh database."""
+    directory = server.work / f"dump-{tag}"
+    shutil.rmtree(directory, ignore_errors=True)
+    _say(f"dump2py ({tag})")
+    child = server.manage(
+        source, "dump2py", str(directory), "--noinput", log=f"dump2py-{tag}"
+    )
+    dump = Measurement(
+        "dump2py", child.seconds, rows, child.rss_mb, directory_size(directory)
+    )
+    target = server.fresh(f"restore_{tag}")
+    _say(f"restore ({tag})")
+    script = str(directory / "restore.py")
+    child = server.manage(target, "run", script, "--noinput", log=f"restore-{tag}")
+    restore = Measurement("restore", child.seconds, rows, child.rss_mb)
+    _check_same(server, source, target, "the restore")
+    server.drop(target)
+    return dump, restore
+
+
+def measure_transform(server: Server, source: str, rows: int) -> Measurement:
+    """Measure a restore that runs one row transform on every row.
+
+    Not measurable yet: the migrator integration is being written. To add it,
+    dump *source* with ``BENCH_APP_VERSION=1.0`` (``server.manage(...,
+    BENCH_APP_VERSION="1.0")``), give ``benchmarks/bench/migrators.py`` a
+    ``@migrator("bench", "1.1")`` whose ``m.rows(label)`` transform touches
+    every bench model, restore with ``BENCH_APP_VERSION="1.1"`` as in
+    :func:`measure_ours` and return that Measurement.
+    """
+    return Measurement("restore + row transform", note="(migrator integration pending)")
+
+
+def measure_django(
+    server: Server, source: str, rows: int, tag: str
+) -> tuple[Measurement, Measurement]:
+    """Dump *source* with ``dumpdata`` and load it into a fresh database."""
+    out = server.work / f"dumpdata-{tag}.json"
+    _say(f"dumpdata ({tag})")
+    child = server.manage(source, *DUMPDATA, "-o", str(out), log=f"dumpdata-{tag}")
+    dumpdata = Measurement(
+        "dumpdata", child.seconds, rows, child.rss_mb, out.stat().st_size
+    )
+    target = server.fresh(f"loaddata_{tag}")
+    _say(f"loaddata ({tag})")
+    child = server.manage(target, "loaddata", str(out), log=f"loaddata-{tag}")
+    loaddata = Measurement("loaddata", child.seconds, rows, child.rss_mb)
+    _check_same(server, source, target, "loaddata")
+    server.drop(target)
+    out.unlink()
+    return dumpdata, loaddata
+
+
+def measure_raw(server: Server, source: str) -> dict[str, Measurement]:
+    """Read every row with the DB-API, and write them into fresh databases."""
+    found = {}
+    _say("raw read")
+    child, figures = server.raw("read", server.engine, source, log="raw-read")
+    found["raw_read"] = Measurement(
+        "raw read", figures["seconds"], figures["rows"], child.rss_mb, in_process=True
+    )
+    modes = [("raw_write", ())]
+    if server.engine == "postgres":
+        modes.append(("raw_copy", ("--copy",)))
+    for key, flags in modes:
+        target = server.fresh(key)
+        _say(key.replace("_", " "))
+        args = ("write", server.engine, source, target, *flags)
+        child, figures = server.raw(*args, log=key)
+        found[key] = Measurement(
+            key.replace("_", " "), figures["seconds"], figures["rows"], child.rss_mb,
+            in_process=True, note=f"commit {figures['commit_seconds']:.2f} s",
+        )  # fmt: skip
+        _check_same(server, source, target, key.replace("_", " "))
+        server.drop(target)
+    return found
+
+
+def _extrapolated(step: Measurement, rows: int) -> Measurement:
+    """Return *step* scaled linearly from its rows to *rows*."""
+    scale = rows / step.rows if step.rows else 1.0
+    return replace(
+        step,
+        seconds=None if step.seconds is None else step.seconds * scale,
+        size_bytes=None if step.size_bytes is None else round(step.size_bytes * scale),
+        rows=rows,
+        extrapolated=True,
+        measured_rows=step.rows,
+        note="RSS as measured",
+    )
+
+
+def _keep_best(steps: dict[str, Measurement], new: dict[str, Measurement]) -> None:
+    """Keep the fastest time and the highest peak RSS of repeated steps."""
+    for key, step in new.items():
+        old = steps.get(key)
+        if old is None or old.seconds is None or step.seconds is None:
+            steps[key] = step
+            continue
+        rss = max(old.rss_mb or 0.0, step.rss_mb or 0.0)
+        steps[key] = replace(min(old, step, key=lambda s: s.seconds), rss_mb=rss)
+
+
+def _startup(server: Server) -> Measurement:
+    script = server.work / "empty.py"
+    script.write_text('"""Do nothing: measures the start-up of manage.py run."""\n')
+    child = server.manage(server.template, "run", str(script), log="startup")
+    return Measurement("start-up", child.seconds, None, child.rss_mb)
+
+
+def run_engine(server: Server, args: argparse.Namespace) -> EngineResult:
+    """Generate the data on *server* and run every step; return the figures."""
+    print(f"\n{server.label}:")
+    server.prepare_template()
+    source = server.fresh("source")
+    generated, seconds = _generate(server, source, args.rows, args.seed)
+    counts = server.count_rows(source)
+    rows = sum(counts.values())
+    result = EngineResult(
+        server.engine, server.version(), rows, len(counts), generated, seconds
+    )
+    steps = result.steps
+    for _ in range(args.repeat):
+        dump, restore = measure_ours(server, source, rows, "full")
+        raw = measure_raw(server, source)
+        _keep_best(steps, {"dump": dump, "restore": restore, **raw})
+        _keep_best(steps, {"startup": _startup(server)})
+    steps["restore_transform"] = measure_transform(server, source, rows)
+    if args.skip_django:
+        for key in ("dumpdata", "loaddata"):
+            steps[key] = Measurement(key, note="skipped (--skip-django)")
+    elif args.rows > args.django_limit:
+        subset = server.fresh("subset")
+        _generate(server, subset, args.django_subset, args.seed)
+        sub_rows = sum(server.count_rows(subset).values())
+        dumpdata, loaddata = measure_django(server, subset, sub_rows, "subset")
+        steps["dumpdata"] = _extrapolated(dumpdata, rows)
+        steps["loaddata"] = _extrapolated(loaddata, rows)
+        ref_dump, ref_restore = measure_ours(server, subset, sub_rows, "subset")
+        result.reference.update(dump=ref_dump, restore=ref_restore)
+        server.drop(subset)
+    else:
+        steps["dumpdata"], steps["loaddata"] = measure_django(
+            server, source, rows, "full"
+        )
+    if not args.keep:
+        server.drop(source)
+    return result
