@@ -13,7 +13,6 @@ from django.core.management.color import no_style
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.dump.values import literal_decoder
 from lino_migrate.dump.writer import FileEntry
 from lino_migrate.exceptions import LoadError
 from lino_migrate.naturalkeys import CONTENT_TYPE, PERMISSION, references
@@ -319,20 +318,13 @@ def _dict_rows(meta: DumpMeta, label: str) -> list[dict[str, Any]]:
     info = meta.schema.get(label)
     if info is None:
         return []
-    decoders = [literal_decoder(f.type) for f in info.fields]
-    rows = []
-    for entry in meta.files:
-        if entry.model != label:
-            continue
-        for batch in read_rows(meta, entry):
-            for row in batch:
-                rows.append(
-                    {
-                        f.attname: (v if dec is None or v is None else dec(v))
-                        for f, dec, v in zip(info.fields, decoders, row, strict=True)
-                    }
-                )
-    return rows
+    batches = (
+        batch
+        for entry in meta.files
+        if entry.model == label
+        for batch in read_rows(meta, entry)
+    )
+    return list(decoded_dicts(info, batches))
 
 
 def _reset_sequences(

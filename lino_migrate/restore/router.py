@@ -9,6 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from lino_migrate.dump.values import literal_decoder
 from lino_migrate.exceptions import LoadError
 from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.schema import ModelInfo, describe
@@ -24,8 +25,6 @@ def decoded_dicts(
     info: ModelInfo, batches: Iterable[list[tuple[Any, ...]]]
 ) -> Iterable[dict[str, Any]]:
     """Yield the rows of *batches* as dicts of Python values, keyed by attname."""
-    from lino_migrate.dump.values import literal_decoder
-
     attnames = info.attnames
     decoders = [
         (i, d) for i, d in enumerate(literal_decoder(f.type) for f in info.fields) if d
