@@ -52,17 +52,27 @@ class DumpReadError(LinoMigrateError):
 class EncodeError(LinoMigrateError, ValueError):
     """A database value has no representation in a dump."""
 
-    def __init__(self, model_label: str, pk: object, field: str, value: object) -> None:
+    def __init__(
+        self,
+        model_label: str,
+        pk: object,
+        field: str,
+        value: object,
+        cause: BaseException | None = None,
+    ) -> None:
         self.model_label, self.pk, self.field, self.value = (
             model_label,
             pk,
             field,
             value,
         )
+        why = str(cause) if cause is not None and str(cause) else None
+        if why is None:
+            why = f"no dump encoding for {type(value).__name__}"
         super().__init__(
             f"Cannot write the value {value!r} of field '{field}' of "
-            f"'{model_label}' row pk={pk!r}: no dump encoding for "
-            f"{type(value).__name__}."
+            f"'{model_label}' row pk={pk!r}: {why}. Correct or remove the "
+            "value in the database, or leave the model out with --exclude."
         )
 
 

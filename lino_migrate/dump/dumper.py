@@ -259,7 +259,7 @@ def _encode_row(
                 row[i] = encode(value)
             except Exception as e:
                 field = info.fields[i].name
-                raise EncodeError(info.label, raw[pk_index], field, value) from e
+                raise EncodeError(info.label, raw[pk_index], field, value, e) from e
     for ct, oid, own_key, mapping in generic:
         if row[ct] == own_key and row[oid] is not None:
             row[oid] = _object_key(mapping, row[oid])

@@ -43,14 +43,42 @@ def read_batches(
     Rows come through the model's ``_base_manager`` (a default manager that
     hides rows hides none here), with no value conversion, from a
     server-side cursor where the backend has one.
+
+    On SQLite the rows come as stored: the ``sqlite3`` module would otherwise
+    parse the columns declared ``date``, ``datetime``, ``time`` and ``bool``
+    itself and turn a value it cannot parse into ``None`` or ``False``, a
+    silent loss. Selecting each column as an expression (``+"column"``, a
+    no-op that has no declared type) keeps the stored text or number, and the
+    encoder then parses it and names any value it cannot.
     """
+    if connection.vendor == "sqlite":
+        sql, params = _sqlite_select(info, connection), ()
+    else:
+        sql, params = _orm_select(model, info, connection)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(FETCH_SIZE):
+            yield batch
+
+
+def _orm_select(
+    model: type[models.Model], info: ModelInfo, connection: BaseDatabaseWrapper
+) -> tuple[str, tuple[Any, ...]]:
     qs = (
         model._base_manager.using(connection.alias)
         .order_by(*info.pk)
         .values_list(*info.attnames)
     )
     sql, params = qs.query.sql_with_params()
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(FETCH_SIZE):
-            yield batch
+    return sql, tuple(params)
+
+
+def _sqlite_select(info: ModelInfo, connection: BaseDatabaseWrapper) -> str:
+    # Columns are qualified by their table: SQLite reads an unknown bare
+    # "name" as the string 'name' where a column is missing.
+    quote = connection.ops.quote_name
+    table = quote(info.table)
+    column_of = {f.attname: f"{table}.{quote(f.column)}" for f in info.fields}
+    select = ", ".join(f"+{column_of[f.attname]}" for f in info.fields)
+    order = ", ".join(column_of[a] for a in info.pk)
+    return f"SELECT {select} FROM {table} ORDER BY {order}"

@@ -70,6 +70,15 @@ def _encode_duration(value: datetime.timedelta) -> int:
     return duration_microseconds(value)
 
 
+def _encode_bool(value: Any) -> bool:
+    # SQLite lets a bool column hold anything; Django's converter passes on
+    # whatever is neither 0 nor 1.
+    if value is True or value is False:
+        return value
+    msg = "a boolean column holds neither 0 nor 1"
+    raise ValueError(msg)
+
+
 def _encode_literal(value: Any) -> Any:
     if isinstance(value, _LITERAL_TYPES):
         return value
@@ -121,8 +130,8 @@ def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Con
             return None
         return encode or _encode_literal
     shim = SimpleNamespace(output_field=vfield)
-    final = encode or _encode_literal
     kind = vfield.get_internal_type()
+    final = _encode_bool if kind == "BooleanField" else encode or _encode_literal
 
     def convert(value: Any) -> Any:
         raw = value
@@ -131,7 +140,7 @@ def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Con
             if value is None:
                 # Django's converters return None for a value they cannot
                 # parse (a date column holding 'garbage'): that is a loss.
-                msg = f"the database holds {raw!r}, which is no valid {kind}"
+                msg = f"{raw!r} is no valid {kind} value"
                 raise ValueError(msg)
         return final(value)
 

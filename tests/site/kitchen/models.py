@@ -2,8 +2,7 @@
 
 Most value fields are nullable, string fields included, so that the test data
 can tell SQL NULL from ``''``; a few are not, like real sites have them.
-ImageField is missing: its system check requires Pillow, which the test
-environment does not install.
+ImageField needs Pillow, which the ``dev`` extra installs.
 """
 
 from __future__ import annotations
@@ -56,6 +55,9 @@ class Sample(models.Model):
     binary = models.BinaryField(null=True, blank=True)
     json = models.JSONField(null=True, blank=True)
     file = models.FileField(upload_to="uploads/", max_length=255, null=True, blank=True)
+    image = models.ImageField(
+        upload_to="images/", max_length=255, null=True, blank=True
+    )
 
     def __str__(self) -> str:
         """Return the label."""

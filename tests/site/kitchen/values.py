@@ -79,7 +79,9 @@ def sample_rows(vendor: str, *, portable: bool = False) -> list[dict[str, Any]]:
 
 def _empty_values() -> dict[str, Any]:
     """Return a row of empty strings, zeros and false values (no NULL)."""
-    text = dict.fromkeys(["char", "text", "slug", "email", "url", "path", "file"], "")
+    text = dict.fromkeys(
+        ["char", "text", "slug", "email", "url", "path", "file", "image"], ""
+    )
     numbers = dict.fromkeys(
         ["small", "integer", "big", "psmall", "pinteger", "pbig"], 0
     )
@@ -159,6 +161,11 @@ def _sample_columns(vendor: str, *, portable: bool) -> dict[str, list[Any]]:
         "ip": ["192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "::", "0.0.0.0"],
         "path": ["/srv/files/report.pdf", "/srv/files/sub dir/ü.txt"],
         "file": ["uploads/a b.txt", 'uploads/it\'s "q".pdf', "uploads/ü/📄.txt"],
+        "image": [
+            "images/a.png",
+            "images/2024/ü é.JPG",
+            "images/" + "x" * 240 + ".png",
+        ],
         "boolean": [True, False, True],
         "nboolean": [True, False, None, True],
         "real": [0.1, -2.5, 1 / 3, 1e-300, 5e-324, 2.2250738585072014e-308],
