@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from lino_migrate.dump.writer import FileWriter, format_literal
-from lino_migrate.restore.reader import DumpMeta, parse_literal, read_rows, verify_files
+from lino_migrate.restore.literals import parse_literal
+from lino_migrate.restore.reader import DumpMeta, read_rows, verify_files
 from lino_migrate.schema import FieldInfo, ModelInfo
 
 INFO = ModelInfo(

@@ -21,36 +21,45 @@ def check_foreign_keys(
 ) -> None:
     """Raise :class:`LoadError` for the first row whose foreign key points nowhere.
 
-    Restored tables are checked one foreign key at a time, so that the error
-    names the model, row and field; the database's own check then covers
-    every other table (rows that pointed at deleted rows).
+    The database checks every constraint first, once (on PostgreSQL it would
+    check the deferred ones again at commit otherwise). Only when that check
+    fails are the restored tables searched one foreign key at a time, so that
+    the error names the model, row and field; a violation outside them (a
+    row that pointed at a deleted row) is reported as the database words it.
 
     :param violations: when a list (rehearsal), every violation found (up to
         :data:`SHOWN` per field) is added to it instead of raising.
     """
-    for model in restored:
-        for field in model._meta.local_concrete_fields:
-            if field.is_relation and getattr(field, "db_constraint", False):
-                found = _check_field(connection, model, field)
-                if found and violations is None:
-                    raise found[0]
-                if violations is not None:
-                    violations += found
-    if violations:
-        return
     sid = transaction.savepoint(using=connection.alias)
     try:
         connection.check_constraints()
     except DatabaseError as e:
         transaction.savepoint_rollback(sid, using=connection.alias)
-        problem = str(e).strip().replace("\n", " ")
-        where = "(database)"
-        error = LoadError(where, f"a constraint check failed: {problem}")
-        if violations is None:
-            raise error from e
-        violations.append(error)
+        _name_violations(connection, restored, violations, e)
         return
     transaction.savepoint_commit(sid, using=connection.alias)
+
+
+def _name_violations(
+    connection: BaseDatabaseWrapper,
+    restored: Iterable[type[models.Model]],
+    violations: list[LoadError] | None,
+    error: DatabaseError,
+) -> None:
+    """Find the rows behind the failed check *error*; raise or record them."""
+    found: list[LoadError] = []
+    for model in restored:
+        for field in model._meta.local_concrete_fields:
+            if field.is_relation and getattr(field, "db_constraint", False):
+                found += _check_field(connection, model, field)
+                if found and violations is None:
+                    raise found[0] from error
+    if not found:
+        problem = str(error).strip().replace("\n", " ")
+        found = [LoadError("(database)", f"a constraint check failed: {problem}")]
+    if violations is None:
+        raise found[0] from error
+    violations += found
 
 
 #: Violations reported per foreign key in a rehearsal.

@@ -3,13 +3,13 @@
 ``restore.py`` is parsed, not imported: only its literal assignments are
 read. Data files are checked against the sha256 and row count recorded in
 ``restore.py`` before anything is written, then parsed in batches of lines
-with :func:`ast.literal_eval`.
+by :func:`~lino_migrate.restore.literals.parse_rows`, which accepts literals
+only.
 """
 
 from __future__ import annotations
 
 import ast
-import dis
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from typing import Any
 
 from lino_migrate.dump.writer import FORMAT, FileEntry
 from lino_migrate.exceptions import ChecksumError, DumpFormatError
+from lino_migrate.restore.literals import parse_rows
 from lino_migrate.schema import ModelInfo
 
 __all__ = ["DumpMeta", "read_meta", "read_rows", "verify_files"]
@@ -32,7 +33,7 @@ _OPTIONAL: dict[str, Any] = {
     "MIGRATIONS": {},
 }
 
-#: Row lines parsed by one call of ``ast.literal_eval``.
+#: Row lines parsed at a time.
 PARSE_BATCH = 1000
 
 
@@ -188,32 +189,6 @@ def _check_header(path: Path, header: list[str], info: ModelInfo) -> None:
         raise DumpFormatError(path, msg)
 
 
-#: Opcodes of an expression made of constants only (CPython folds literal
-#: tuples into one constant). Code using anything else is not evaluated.
-_CONSTANT_OPCODES = frozenset(
-    {"RESUME", "NOP", "CACHE", "LOAD_CONST", "RETURN_CONST", "RETURN_VALUE"}
-)
-
-
-def parse_literal(source: str) -> Any:
-    """Return the value of *source*, a Python literal, without running code.
-
-    Compiling to bytecode is faster than :func:`ast.literal_eval`, which builds
-    every AST node as a Python object. The code is evaluated only when it does
-    nothing but load constants; anything else (a name, a call, an operator)
-    goes to :func:`ast.literal_eval`, which accepts literals and refuses code.
-
-    :raises ValueError, SyntaxError: when *source* is not a literal.
-    """
-    code = compile(source, "<rows>", "eval", dont_inherit=True)
-    if not code.co_names and all(
-        i.opname in _CONSTANT_OPCODES for i in dis.get_instructions(code)
-    ):
-        # Only constants are loaded (checked above): evaluating runs no code.
-        return eval(code, {"__builtins__": {}})
-    return ast.literal_eval(source)
-
-
 def read_rows(meta: DumpMeta, entry: FileEntry) -> Iterator[list[tuple[Any, ...]]]:
     """Yield the rows of one data file in batches, as tuples of literals.
 
@@ -227,7 +202,7 @@ def read_rows(meta: DumpMeta, entry: FileEntry) -> Iterator[list[tuple[Any, ...]
     for start in range(0, len(lines), PARSE_BATCH):
         chunk = lines[start : start + PARSE_BATCH]
         try:
-            rows = parse_literal("(\n" + "\n".join(chunk) + "\n)")
+            rows = parse_rows(chunk)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
             where = f"lines {first_line + start}-{first_line + start + len(chunk) - 1}"
             raise DumpFormatError(path, f"{where} are not literal rows: {e}") from e

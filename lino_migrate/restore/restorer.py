@@ -218,6 +218,13 @@ class _Run:
 
     def _sampled(
         self, label: str, rows: Iterable[dict[str, Any]]
+    ) -> Iterable[dict[str, Any]]:
+        if not self.sample:
+            return rows
+        return self._sampling(label, rows)
+
+    def _sampling(
+        self, label: str, rows: Iterable[dict[str, Any]]
     ) -> Iterator[dict[str, Any]]:
         kept = self.report.samples.setdefault(label, {}).setdefault("before", [])
         for row in rows:
@@ -226,6 +233,13 @@ class _Run:
             yield row
 
     def _sampled_output(
+        self, rows: Iterable[tuple[str, dict[str, Any]]]
+    ) -> Iterable[tuple[str, dict[str, Any]]]:
+        if not self.sample:
+            return rows
+        return self._sampling_output(rows)
+
+    def _sampling_output(
         self, rows: Iterable[tuple[str, dict[str, Any]]]
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         for label, row in rows:

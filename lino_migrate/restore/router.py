@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.apps import apps
@@ -38,6 +39,30 @@ def decoded_dicts(
             yield dict(zip(attnames, values, strict=True))
 
 
+def _row_values(
+    attnames: list[str], fills: dict[str, Any]
+) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """Return the function giving a row dict's values in the order of *attnames*.
+
+    A field the row lacks takes the value of its fill function.
+    """
+    width = len(attnames)
+    get = itemgetter(*attnames)
+
+    def values(row: dict[str, Any]) -> tuple[Any, ...]:
+        if len(row) == width:
+            # The common case: the row has exactly these fields.
+            try:
+                found = get(row)
+            except KeyError:
+                pass
+            else:
+                return found if width > 1 else (found,)
+        return tuple(row[a] if a in row else fills[a]() for a in attnames)
+
+    return values
+
+
 @dataclass
 class _Sink:
     """The rows bound for one table: a loader and the rows not yet written."""
@@ -48,6 +73,8 @@ class _Sink:
     #: the attnames a row may have: the model's stored fields
     allowed: frozenset[str]
     pk: str | None
+    #: the values of a row dict, in the order of attnames
+    values: Callable[[dict[str, Any]], tuple[Any, ...]]
     pending: list[tuple[Any, ...]] = field(default_factory=list)
     #: rows without their automatic primary key, written after all others
     deferred: list[dict[str, Any]] = field(default_factory=list)
@@ -74,10 +101,7 @@ class RowRouter:
             if sink.pk is not None and row.get(sink.pk) is None:
                 sink.deferred.append(row)
                 continue
-            fills = sink.target.fills
-            sink.pending.append(
-                tuple(row[a] if a in row else fills[a]() for a in sink.attnames)
-            )
+            sink.pending.append(sink.values(row))
             if len(sink.pending) >= BATCH:
                 sink.loader.insert(sink.pending, file)
                 sink.pending = []
@@ -115,7 +139,12 @@ class RowRouter:
         attnames = [f.attname for f in target.columns]
         allowed = frozenset(f.attname for f in describe(target.model).fields)
         sink = _Sink(
-            target, loader, attnames, allowed, pk.attname if auto and pk else None
+            target,
+            loader,
+            attnames,
+            allowed,
+            pk.attname if auto and pk else None,
+            _row_values(attnames, target.fills),
         )
         self.sinks[label] = sink
         return sink
@@ -150,11 +179,8 @@ class RowRouter:
                 continue
             attnames = [a for a in sink.attnames if a != sink.pk]
             loader = self._loader(sink.target, attnames)
-            fills = sink.target.fills
-            rows = [
-                tuple(row[a] if a in row else fills[a]() for a in attnames)
-                for row in sink.deferred
-            ]
+            values = _row_values(attnames, sink.target.fills)
+            rows = [values(row) for row in sink.deferred]
             for start in range(0, len(rows), BATCH):
                 loader.insert(rows[start : start + BATCH], "(rows made by migrators)")
             sink.loader.written += loader.written

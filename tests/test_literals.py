@@ -1,0 +1,95 @@
+"""The fast row parser reads exactly what Python reads, and nothing else."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from lino_migrate.restore.literals import parse_literal, parse_rows
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+    st.text(alphabet="ab ,'\"()-.0e"),
+    st.binary(max_size=8),
+)
+ROWS = st.lists(VALUES, min_size=1, max_size=8).map(tuple)
+
+# Characters of row lines, hostile ones included: quotes, escapes, a NUL,
+# brackets, operators, digits, keyword letters.
+PIECES = st.text(
+    alphabet="(),'\"\\ 019.e-+_NoneTruFalsbxjnrtuUaf[]{}:\x00\ré€", max_size=30
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Compare by repr: tells -0.0 from 0.0 and True from 1."""
+    return repr(a) == repr(b)
+
+
+@settings(max_examples=400)
+@given(st.lists(ROWS, min_size=1, max_size=10))
+def test_written_rows_read_back(rows: list[tuple[Any, ...]]) -> None:
+    """Every row as repr() writes it is read back equal, fast or slow path."""
+    lines = [f"    {row!r}," for row in rows]
+    assert _same(rows, parse_rows(lines))
+
+
+@settings(max_examples=2000)
+@given(st.one_of(PIECES.map(lambda s: f"    ({s}),"), PIECES.map(lambda s: "    " + s)))
+@example("    (1, 2),")
+@example("    ('a', 'b'),")
+@example("    ('a''b', 1),")
+@example("    (007, 1),")
+@example("    (1,),")
+@example("    (1),")
+@example("    (),")
+@example("    (1, 'x\\'),")
+@example("    ('a', \"b'\"),")
+@example("    (1 , 2),")
+@example("    (1e5, -0.0),")
+@example("    (-0, 1_0),")
+@example("    (1+2, 3),")
+@example("    (None, True, False, Nonee),")
+@example("    ('\x00', 1),")
+def test_any_line_reads_as_python_reads_it(line: str) -> None:
+    """A line is read as the literal Python reads, or refused like Python does."""
+    try:
+        expected = parse_literal("(\n" + line + "\n)")
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        with pytest.raises((ValueError, SyntaxError)):
+            parse_rows([line])
+        return
+    if type(expected) is not tuple or len(expected) != 1:
+        with pytest.raises(ValueError, match="one value each"):
+            parse_rows([line])
+        return
+    assert _same([expected[0]], parse_rows([line]))
+
+
+def test_simple_and_escaped_lines_mix() -> None:
+    """Lines needing the compiler keep their place among simple lines."""
+    rows = [(1, "a"), (2, "tab\there"), (3, b"\x00"), (4, None), (5, "it's")]
+    assert rows == parse_rows([f"    {row!r}," for row in rows])
+
+
+def test_numbers_keep_their_type() -> None:
+    """Integers stay int, floats stay float, however they are written."""
+    [row] = parse_rows(["    (0, -7, 1.5, 1e+16, 5e-324, -0.0, 12345678901234567890),"])
+    assert [int, int, float, float, float, float, int] == [type(v) for v in row]
+    assert math.copysign(1.0, row[5]) == -1.0
+    assert 5e-324 == row[4]
+
+
+def test_code_is_refused() -> None:
+    """A call on a line is refused, not run."""
+    with pytest.raises(ValueError, match="malformed node"):
+        parse_rows(["    (1, 'a'),", "    (2, __import__('os').getcwd()),"])
