@@ -288,6 +288,7 @@ def _assert_unreadable_value(
         ("date", "'garbage'"),
         ("date", "''"),
         ("datetime", "'2024-02-30 10:00:00'"),
+        ("datetime", "'garbage'"),
         ("time", "'25:61'"),
         ("boolean", "'garbage'"),
         ("nboolean", "2"),

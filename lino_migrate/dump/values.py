@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import math
+import re
 import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -132,18 +133,81 @@ def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Con
     shim = SimpleNamespace(output_field=vfield)
     kind = vfield.get_internal_type()
     final = _encode_bool if kind == "BooleanField" else encode or _encode_literal
+    convert = _converting(converters, shim, connection, kind, final)
+    if connection.vendor == "sqlite":
+        return _sqlite_shortcut(kind, connection, convert)
+    return convert
+
+
+def _converting(
+    converters: list[Callable[..., Any]],
+    shim: SimpleNamespace,
+    connection: BaseDatabaseWrapper,
+    kind: str,
+    final: Callable[[Any], Any],
+) -> Callable[[Any], Any]:
+    """Return the function applying Django's *converters*, then *final*."""
 
     def convert(value: Any) -> Any:
         raw = value
         for converter in converters:
-            value = converter(value, shim, connection)
+            try:
+                value = converter(value, shim, connection)
+            except (TypeError, AttributeError) as e:
+                # Django's SQLite datetime converter fails on the None that
+                # its parser returned for garbage.
+                value = None
+                cause: BaseException | None = e
+            else:
+                cause = None
             if value is None:
                 # Django's converters return None for a value they cannot
                 # parse (a date column holding 'garbage'): that is a loss.
                 msg = f"{raw!r} is no valid {kind} value"
-                raise ValueError(msg)
+                raise ValueError(msg) from cause
         return final(value)
 
+    return convert
+
+
+_HEX_UUID = re.compile("[0-9a-f]{32}")
+
+
+def _sqlite_shortcut(
+    kind: str, connection: BaseDatabaseWrapper, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """Return a faster *convert* for the text SQLite stores, where there is one.
+
+    Django stores a datetime as ``'2024-05-01 10:00:00.000001'`` (naive, in
+    the connection's time zone) and a UUID as 32 lower-case hex digits. Such
+    a value is encoded directly, to what *convert* returns for it; anything
+    else (an offset, other spellings, garbage) still goes through *convert*.
+    """
+    if kind == "DateTimeField" and connection.timezone in (None, datetime.UTC):
+        zone = connection.timezone
+        parse = datetime.datetime.fromisoformat
+
+        def encode_datetime(value: Any) -> Any:
+            if type(value) is str:
+                try:
+                    parsed = parse(value)
+                except ValueError:
+                    return convert(value)
+                if parsed.tzinfo is None:
+                    return parsed.replace(tzinfo=zone).isoformat()
+            return convert(value)
+
+        return encode_datetime
+    if kind == "UUIDField":
+        canonical = _HEX_UUID.fullmatch
+
+        def encode_uuid(value: Any) -> Any:
+            if type(value) is str and canonical(value):
+                v = value
+                return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}"
+            return convert(value)
+
+        return encode_uuid
     return convert
 
 

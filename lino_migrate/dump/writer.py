@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +21,9 @@ __all__ = ["FileEntry", "FileWriter", "render_restore_script"]
 
 #: Version of the dump format; bumped on any change a reader must know of.
 FORMAT = 1
+
+#: Rows formatted, hashed and written at a time.
+WRITE_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,11 @@ class FileWriter:
             count = 0
             with self._open(name) as out:
                 out.write(header)
-                for row in chunk:
-                    line = f"    {row!r},\n".encode()
-                    digest.update(line)
-                    out.write(line)
-                    count += 1
+                while batch := list(islice(chunk, WRITE_BATCH)):
+                    data = "".join([f"    {row!r},\n" for row in batch]).encode()
+                    digest.update(data)
+                    out.write(data)
+                    count += len(batch)
                 out.write(b")\n")
                 digest.update(b")\n")
             written.append(FileEntry(info.label, name, count, digest.hexdigest()))

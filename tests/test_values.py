@@ -1,0 +1,86 @@
+"""The SQLite shortcuts of the dump encoder agree with Django's converters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from django.db import models
+from django.db.utils import ConnectionHandler
+from django.test import override_settings
+
+from lino_migrate.dump.values import dump_encoder
+
+DATETIMES = [
+    "2024-05-01 10:00:00",
+    "2024-05-01 10:00:00.000001",
+    "2024-05-01 10:00:00.5",
+    "0001-01-01 00:00:00",
+    "9999-12-31 23:59:59.999999",
+    "2024-05-01 10:00:00+02:00",
+    "2024-05-01T10:00:00Z",
+    "2024-05-01 10:00",
+    "2024-05-01",
+]
+BAD_DATETIMES = ["garbage", "", "2024-02-30 10:00:00", "2024-05-01 25:00:00"]
+UUIDS = [
+    "6f1c1b2e3a4d4e5f8a9b0c1d2e3f4a5b",
+    "00000000000000000000000000000000",
+    "6F1C1B2E3A4D4E5F8A9B0C1D2E3F4A5B",
+    "6f1c1b2e-3a4d-4e5f-8a9b-0c1d2e3f4a5b",
+    "{6f1c1b2e-3a4d-4e5f-8a9b-0c1d2e3f4a5b}",
+]
+BAD_UUIDS = [
+    "garbage",
+    "",
+    "6f1c1b2e3a4d4e5f8a9b0c1d2e3f4a5",
+    "6f1c1b2e3a4d4e5f8a9b0c1d2e3f4a5g",
+]
+
+
+def _sqlite() -> Any:
+    """Return a new SQLite connection object, built under the current settings."""
+    handler = ConnectionHandler(
+        {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    )
+    return handler["default"]
+
+
+def _django_datetime(connection: Any, value: str) -> str:
+    """Encode *value* as Django reads it, then as a dump writes a datetime."""
+    try:
+        parsed = connection.ops.convert_datetimefield_value(value, None, connection)
+    except AttributeError:  # Django's converter on the None its parser returned
+        parsed = None
+    if parsed is None:
+        raise ValueError(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC)
+    return str(parsed.isoformat())
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_sqlite_datetime_shortcut_agrees_with_django(use_tz: bool) -> None:
+    """Stored datetime text is encoded as Django's converters would have it."""
+    with override_settings(USE_TZ=use_tz):
+        connection = _sqlite()
+        encode = dump_encoder(models.DateTimeField(), connection)
+        assert encode is not None
+        for value in DATETIMES:
+            assert _django_datetime(connection, value) == encode(value), value
+        for value in BAD_DATETIMES:
+            with pytest.raises(ValueError):  # noqa: PT011
+                encode(value)
+
+
+def test_sqlite_uuid_shortcut_agrees_with_django() -> None:
+    """Stored UUID text is encoded as str(uuid.UUID(text)); garbage is refused."""
+    encode = dump_encoder(models.UUIDField(), _sqlite())
+    assert encode is not None
+    for value in UUIDS:
+        assert str(uuid.UUID(value)) == encode(value), value
+    for value in BAD_UUIDS:
+        with pytest.raises(ValueError):  # noqa: PT011
+            encode(value)
