@@ -20,7 +20,8 @@ def _options(parser: argparse.ArgumentParser) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["dump2py", "run", "dumpplan", "upgradedump", "makemigrator"]
+    "name",
+    ["dump2py", "run", "dumpplan", "upgradedump", "dumpcompare", "makemigrator"],
 )
 def test_command_options_are_documented(name: str) -> None:
     """Each option of the command appears in the command reference."""

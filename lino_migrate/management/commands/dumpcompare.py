@@ -1,0 +1,58 @@
+"""``manage.py dumpcompare A B``: compare two dumps model by model, no database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from lino_migrate.compare import compare_dumps
+from lino_migrate.comparereport import write_json, write_text
+from lino_migrate.exceptions import LinoMigrateError
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare two dumps: rows added, removed and changed per model, schema and "
+        "version differences. Exit status 0: the same, 1: they differ, 2: error."
+    )
+
+    # Django reads this class attribute; a list is its documented form.
+    requires_system_checks: list[str] = []  # noqa: RUF012
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("a", metavar="A", help="The first dump (directory).")
+        parser.add_argument("b", metavar="B", help="The second dump (directory).")
+        parser.add_argument(
+            "--format", choices=("text", "json"), default="text",
+            help="text for a person (default), json for a program (every row).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--limit", type=int, default=10, metavar="N",
+            help="The most rows shown per model for each of added, removed and "
+            "changed in the text report (default 10).",
+        )  # fmt: skip
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["limit"] < 0:
+            msg = f"--limit must be 0 or more, not {options['limit']}."
+            raise CommandError(msg, returncode=2)
+        try:
+            comparison = compare_dumps(options["a"], options["b"])
+            if options["format"] == "json":
+                summary = write_json(comparison, self._write(True))
+            else:
+                summary = write_text(
+                    comparison, self._write(options["verbosity"] >= 1), options["limit"]
+                )
+        except LinoMigrateError as e:
+            raise CommandError(str(e), returncode=2) from e
+        if summary.differs:
+            raise CommandError(summary.message(), returncode=1)
+
+    def _write(self, enabled: bool) -> Any:
+        def write(text: str) -> None:
+            if enabled:
+                self.stdout.write(text, ending="")
+
+        return write
