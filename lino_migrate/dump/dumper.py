@@ -13,6 +13,7 @@ from typing import Any
 import django
 from django.db import DatabaseError, connections, models, transaction
 
+from lino_migrate.dump.parallel import check_jobs, dump_in_parallel
 from lino_migrate.dump.snapshot import read_batches, read_transaction
 from lino_migrate.dump.values import Converter, compose, dump_encoder
 from lino_migrate.dump.writer import (
@@ -33,7 +34,13 @@ from lino_migrate.naturalkeys import (
     read_natural_keys,
     references,
 )
-from lino_migrate.schema import NATURAL_KEYS, ModelInfo, describe, dumpable_models
+from lino_migrate.schema import (
+    NATURAL_KEYS,
+    ModelInfo,
+    describe,
+    dumpable_models,
+    model_label,
+)
 from lino_migrate.versions import app_versions, applied_migrations
 
 __all__ = ["DumpResult", "dump"]
@@ -68,6 +75,7 @@ def dump(
     simulate: bool = False,
     overwrite: bool = False,
     max_row_count: int = 50000,
+    jobs: int = 1,
     progress: Progress | None = None,
 ) -> DumpResult:
     """Dump every dumpable model of database *using* into directory *target*.
@@ -80,6 +88,8 @@ def dump(
     :param simulate: read and encode everything but write nothing.
     :param overwrite: replace an existing *target* directory as a whole.
     :param max_row_count: the most rows one data file holds.
+    :param jobs: the processes reading tables at once (PostgreSQL only); they
+        share the snapshot of this process's read transaction.
     :param progress: called as ``progress(message, level)``.
     :raises DumpExistsError: when *target* exists and *overwrite* is false.
     :raises DumpReadError: when a model cannot be read and *tolerate* is false.
@@ -88,18 +98,23 @@ def dump(
     if max_row_count < 1:
         msg = f"--max-row-count must be at least 1, not {max_row_count}."
         raise LinoMigrateError(msg)
+    check_jobs(jobs, connections[using])
     if target.exists() and not overwrite and not simulate:
         raise DumpExistsError(target)
     models_ = dumpable_models(exclude)
     if simulate:
         result = DumpResult(target, simulated=True)
-        _dump_into(None, models_, result, using, tolerate, max_row_count, progress)
+        _dump_into(
+            None, models_, result, using, tolerate, max_row_count, jobs, progress
+        )
         return result
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         result = DumpResult(target, simulated=False)
-        _dump_into(work, models_, result, using, tolerate, max_row_count, progress)
+        _dump_into(
+            work, models_, result, using, tolerate, max_row_count, jobs, progress
+        )
         _move_into_place(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -126,33 +141,34 @@ def _dump_into(
     using: str,
     tolerate: bool,
     max_row_count: int,
+    jobs: int,
     progress: Progress | None,
 ) -> None:
     connection = connections[using]
-    writer = FileWriter(work, max_row_count)
+    files: list[FileEntry] = []
     schema: dict[str, Any] = {}
     with read_transaction(connection):
         versions = app_versions()
         migrations = applied_migrations(connection)
         keys = read_natural_keys(using)
-        for model in models_:
-            info = describe(model)
-            try:
-                entries = _dump_model(model, info, writer, using, tolerate, keys)
-            except (DatabaseError, EncodeError) as e:
-                if not tolerate:
-                    if isinstance(e, EncodeError):
-                        raise
-                    raise DumpReadError(info.label, e) from e
-                result.skipped[info.label] = str(e).strip()
+        job = DumpJob(work, using, tolerate, max_row_count, keys)
+        if jobs > 1:
+            outcomes = dump_in_parallel(job, models_, jobs, connection)
+        else:
+            outcomes = (job.dump_model(model) for model in models_)
+        for model, outcome in zip(models_, outcomes, strict=True):
+            label = model_label(model)
+            if outcome.skipped is not None:
+                result.skipped[label] = outcome.skipped
                 if progress:
-                    progress(f"Skipped {info.label}: {str(e).strip()}", 1)
+                    progress(f"Skipped {label}: {outcome.skipped}", 1)
                 continue
-            schema[info.label] = info.as_literal()
+            files += outcome.entries
+            schema[label] = outcome.schema
             if progress:
-                count = sum(e.rows for e in entries)
-                progress(f"{info.label}: {count} rows in {len(entries)} file(s)", 2)
-    result.files = writer.entries
+                count = sum(e.rows for e in outcome.entries)
+                progress(f"{label}: {count} rows in {len(outcome.entries)} file(s)", 2)
+    result.files = files
     if work is None:
         return
     meta = {
@@ -165,38 +181,68 @@ def _dump_into(
         "VERSIONS": versions,
         "MIGRATIONS": migrations,
         "SCHEMA": schema,
-        "FILES": tuple(e.as_literal() for e in writer.entries),
+        "FILES": tuple(e.as_literal() for e in files),
     }
     (work / "restore.py").write_text(render_restore_script(meta), encoding="utf-8")
 
 
-def _dump_model(
-    model: type[models.Model],
-    info: ModelInfo,
-    writer: FileWriter,
-    using: str,
-    tolerate: bool,
-    keys: dict[str, dict[Any, tuple[str, ...]]],
-) -> list[FileEntry]:
-    connection = connections[using]
-    rows = _encoded_rows(model, info, connection, keys)
-    if not tolerate:
-        return writer.write(info, rows)
-    before = len(writer.entries)
-    try:
-        with transaction.atomic(using=using):
-            return writer.write(info, rows)
-    except BaseException:
-        _discard(writer, before)
-        raise
+@dataclass
+class ModelOutcome:
+    """What dumping one model gave: its files and schema, or why it was skipped."""
+
+    entries: list[FileEntry] = field(default_factory=list)
+    schema: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
 
 
-def _discard(writer: FileWriter, keep: int) -> None:
-    """Forget and delete the files written after the first *keep* entries."""
-    for entry in writer.entries[keep:]:
+@dataclass
+class DumpJob:
+    """How to dump one model after another into *work* (``None``: simulate).
+
+    :param keys: per natural-key model label, ``{id: natural key}``.
+    """
+
+    work: Path | None
+    using: str
+    tolerate: bool
+    max_row_count: int
+    keys: dict[str, dict[Any, tuple[str, ...]]]
+
+    def dump_model(self, model: type[models.Model]) -> ModelOutcome:
+        """Write the files of *model*, inside the caller's read transaction.
+
+        :raises DumpReadError: when the model cannot be read, unless tolerated.
+        :raises EncodeError: when a value cannot be written, unless tolerated.
+        """
+        info = describe(model)
+        writer = FileWriter(self.work, self.max_row_count)
+        rows = _encoded_rows(model, info, connections[self.using], self.keys)
+        try:
+            if self.tolerate:
+                # A savepoint: a failed read must not end the read transaction.
+                with transaction.atomic(using=self.using):
+                    writer.write(info, rows)
+            else:
+                writer.write(info, rows)
+        except (DatabaseError, EncodeError) as e:
+            _discard(writer)
+            if not self.tolerate:
+                if isinstance(e, EncodeError):
+                    raise
+                raise DumpReadError(info.label, e) from e
+            return ModelOutcome(skipped=str(e).strip())
+        except BaseException:
+            _discard(writer)
+            raise
+        return ModelOutcome(writer.entries, info.as_literal())
+
+
+def _discard(writer: FileWriter) -> None:
+    """Delete the files *writer* wrote."""
+    for entry in writer.entries:
         if writer.directory is not None:
             (writer.directory / entry.name).unlink(missing_ok=True)
-    del writer.entries[keep:]
+    writer.entries.clear()
 
 
 def _encoded_rows(

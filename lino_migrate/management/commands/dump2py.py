@@ -49,6 +49,11 @@ class Command(BaseCommand):
             help="The most rows per data file (default 50000).",
         )  # fmt: skip
         parser.add_argument(
+            "--jobs", "-j", type=int, default=1, metavar="N",
+            help="Read tables in N processes sharing one snapshot (PostgreSQL; "
+            "default 1).",
+        )  # fmt: skip
+        parser.add_argument(
             "--database", default=DEFAULT_DB_ALIAS, choices=tuple(connections),
             help='The database to dump. Defaults to "default".',
         )  # fmt: skip
@@ -75,6 +80,7 @@ class Command(BaseCommand):
                 tolerate=options["tolerate"],
                 overwrite=options["overwrite"],
                 max_row_count=options["max_row_count"],
+                jobs=options["jobs"],
                 progress=self._progress(options["verbosity"]),
             )
         except (LinoMigrateError, LookupError) as e:
