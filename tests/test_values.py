@@ -11,7 +11,13 @@ from django.db import models
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
-from lino_migrate.dump.values import dump_encoder
+from lino_migrate.dump.values import (
+    compose,
+    db_preparer,
+    dump_encoder,
+    literal_decoder,
+    literal_preparer,
+)
 
 DATETIMES = [
     "2024-05-01 10:00:00",
@@ -84,3 +90,47 @@ def test_sqlite_uuid_shortcut_agrees_with_django() -> None:
     for value in BAD_UUIDS:
         with pytest.raises(ValueError):  # noqa: PT011
             encode(value)
+
+
+LITERAL_DATETIMES = [
+    "2024-05-01T10:00:00+00:00",
+    "2024-05-01T10:00:00.000001+00:00",
+    "0001-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59.999999+00:00",
+    "2024-05-01T10:00:00+02:00",
+    "2024-05-01T10:00:00",
+    "2024-05-01T10:00:00.5",
+]
+LITERAL_UUIDS = [
+    "6f1c1b2e-3a4d-4e5f-8a9b-0c1d2e3f4a5b",
+    "00000000-0000-0000-0000-000000000000",
+    "6F1C1B2E-3A4D-4E5F-8A9B-0C1D2E3F4A5B",
+    "6f1c1b2e3a4d4e5f8a9b0c1d2e3f4a5b",
+]
+
+
+def _outcome(convert: Any, value: str) -> tuple[str, Any]:
+    """Return what *convert* gives for *value*, or the kind of error it raises."""
+    try:
+        return "ok", convert(value)
+    except ValueError:
+        return "error", ValueError
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+@pytest.mark.parametrize(
+    ("field", "literals"),
+    [(models.DateTimeField(), LITERAL_DATETIMES), (models.UUIDField(), LITERAL_UUIDS)],
+)
+def test_sqlite_literal_shortcuts_agree_with_django(
+    use_tz: bool, field: Any, literals: list[str]
+) -> None:
+    """A literal goes to the parameter Django would make of the decoded value."""
+    with override_settings(USE_TZ=use_tz):
+        connection = _sqlite()
+        kind = field.get_internal_type()
+        fast = literal_preparer(kind, field, connection)
+        slow = compose(literal_decoder(kind), db_preparer(field, connection))
+        assert fast is not slow
+        for value in [*literals, "garbage", ""]:
+            assert _outcome(slow, value) == _outcome(fast, value), value

@@ -14,7 +14,13 @@ from typing import Any
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.dump.values import Converter, compose, db_preparer, literal_decoder
+from lino_migrate.dump.values import (
+    Converter,
+    compose,
+    db_preparer,
+    literal_decoder,
+    literal_preparer,
+)
 from lino_migrate.exceptions import LoadError
 from lino_migrate.naturalkeys import KEY_OF_LABEL, generic_key_columns
 from lino_migrate.schema import FieldInfo, ModelInfo
@@ -70,7 +76,11 @@ class TableLoader:
         lookup = (
             None if remap is None else (lambda v: remap[v] if type(v) is tuple else v)
         )
-        decode = None if self.decoded else literal_decoder(info.type)
+        if self.decoded:
+            return compose(lookup, db_preparer(field, self.connection))
+        if lookup is None:
+            return literal_preparer(info.type, field, self.connection)
+        decode = literal_decoder(info.type)
         return compose(decode, lookup, db_preparer(field, self.connection))
 
     def convert(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
