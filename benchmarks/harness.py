@@ -155,6 +155,12 @@ class Server:
         """Return the number of rows per table of *db*."""
         return rawio.count_rows(self.engine, db)
 
+    def column_values(
+        self, db: str, table: str, key: str, column: str
+    ) -> dict[Any, Any]:
+        """Return ``{primary key: value}`` of one column of *table* in *db*."""
+        return rawio.column_values(self.engine, db, table, key, column)
+
     def version(self) -> str:
         """Return the name and version of the engine."""
         raise NotImplementedError

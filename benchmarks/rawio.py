@@ -89,6 +89,18 @@ def count_rows(engine: str, db: str) -> dict[str, int]:
         conn.close()
 
 
+def column_values(
+    engine: str, db: str, table: str, key: str, column: str
+) -> dict[Any, Any]:
+    """Return ``{primary key: value}`` of one column of *table* in *db*."""
+    conn = connect(engine, db)
+    try:
+        sql = f'SELECT "{key}", "{column}" FROM "{table}"'
+        return dict(conn.execute(sql).fetchall())
+    finally:
+        conn.close()
+
+
 def _reader(engine: str, conn: Any, table: str) -> tuple[list[str], Iterator[list]]:
     """Return the column names of *table* and an iterator of its rows in batches."""
     # Table names come from the database's own catalog, not from input.

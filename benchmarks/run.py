@@ -9,9 +9,11 @@ multi-table inheritance, many-to-many tables, a generic foreign key and every
 common field type) is filled with about N rows. Then, on each engine, every
 step runs as a real subprocess and is timed, with its peak RSS:
 ``manage.py dump2py`` and ``manage.py run DIR/restore.py`` (into a fresh,
-migrated database), ``dumpdata``/``loaddata``, and the raw limit, a DB-API
-read and write of every row (``benchmarks/rawio.py``). The table at the end
-gives the ratios and which of the goals of issue 5 hold.
+migrated database), the same restore with a migrator that transforms every
+row (``benchmarks/bench/migrators.py``), ``dumpdata``/``loaddata``, and the
+raw limit, a DB-API read and write of every row (``benchmarks/rawio.py``).
+The table at the end gives the ratios and which of the goals of issues 4 and
+5 hold.
 
 PostgreSQL: the server of ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``
 (default ``127.0.0.1:5432``, user ``postgres``); throwaway databases named
@@ -56,8 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--django-subset", type=int, default=100_000, metavar="N",
         help="The rows of that subset (default 100000).")  # fmt: skip
     add("--repeat", type=int, default=1, metavar="K",
-        help="Run dump2py, restore and the raw steps K times and keep the "
-        "fastest (default 1); the Django steps run once.")  # fmt: skip
+        help="Run dump2py, both restores and the raw steps K times and keep "
+        "the fastest (default 1); the Django steps run once.")  # fmt: skip
     add("--json", type=Path, metavar="FILE", help="Write every figure to FILE.")
     add("--keep", action="store_true",
         help="Keep the work directory (databases, dumps, logs) and the "

@@ -6,7 +6,14 @@ import argparse
 import json
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
+from benchmarks.bench.changes import (
+    CHANGES,
+    DUMP_VERSION,
+    RESTORE_VERSION,
+    unchanged,
+)
 from benchmarks.harness import BenchError, Measurement, Server, directory_size
 from benchmarks.report import EngineResult
 
@@ -46,25 +53,73 @@ def _check_same(server: Server, source: str, target: str, step: str) -> None:
         raise BenchError(msg)
 
 
+def _check_values(server: Server, source: str, target: str, transformed: bool) -> str:
+    """Raise unless *target* holds the values of :data:`CHANGES` it should.
+
+    Each value must be the source's, passed through its change if
+    *transformed*. A transformed restore must also have changed every row of
+    the models whose change is not a no-op, so that the step cannot measure
+    a restore that skipped the migrator.
+
+    :return: a summary of the values checked.
+    """
+    step = "the restore with a row transform" if transformed else "the restore"
+    wrong, checked, changed = [], 0, 0
+    for change in CHANGES:
+        args = (change.table, change.key, change.column)
+        before = server.column_values(source, *args)
+        after = server.column_values(target, *args)
+        func = change.func if transformed else unchanged
+        expected = {key: func(value) for key, value in before.items()}
+        bad = sum(after.get(key) != value for key, value in expected.items())
+        kept = sum(expected[key] == value for key, value in before.items())
+        if bad:
+            wrong.append(
+                f"{change.label}.{change.column}: {bad} of {len(before)} wrong"
+            )
+        elif transformed and change.changes_every_row and kept:
+            wrong.append(f"{change.label}.{change.column}: {kept} rows unchanged")
+        checked += len(before)
+        changed += len(before) - kept
+    if wrong:
+        msg = f"{step} did not give the expected values:\n    " + "\n    ".join(wrong)
+        raise BenchError(msg)
+    return f"{checked:,} values checked, {changed:,} changed"
+
+
+def _dump(
+    server: Server, source: str, rows: int, tag: str, **env: str
+) -> tuple[Path, Measurement]:
+    """Dump *source* with ``dump2py``; return the directory and the measurement."""
+    directory = server.work / f"dump-{tag}"
+    shutil.rmtree(directory, ignore_errors=True)
+    _say(f"dump2py ({tag})")
+    args = ("dump2py", str(directory), "--noinput")
+    child = server.manage(source, *args, log=f"dump2py-{tag}", **env)
+    size = directory_size(directory)
+    return directory, Measurement("dump2py", child.seconds, rows, child.rss_mb, size)
+
+
+def _restore(
+    server: Server, directory: Path, rows: int, tag: str, **env: str
+) -> tuple[str, Measurement]:
+    """Restore the dump *directory* into a fresh database; return it and the time."""
+    target = server.fresh(f"restore_{tag}")
+    _say(f"restore ({tag})")
+    script = str(directory / "restore.py")
+    args = ("run", script, "--noinput")
+    child = server.manage(target, *args, log=f"restore-{tag}", **env)
+    return target, Measurement("restore", child.seconds, rows, child.rss_mb)
+
+
 def measure_ours(
     server: Server, source: str, rows: int, tag: str
 ) -> tuple[Measurement, Measurement]:
     """Dump *source* with ``dump2py`` and restore it into a fresh database."""
-    directory = server.work / f"dump-{tag}"
-    shutil.rmtree(directory, ignore_errors=True)
-    _say(f"dump2py ({tag})")
-    child = server.manage(
-        source, "dump2py", str(directory), "--noinput", log=f"dump2py-{tag}"
-    )
-    dump = Measurement(
-        "dump2py", child.seconds, rows, child.rss_mb, directory_size(directory)
-    )
-    target = server.fresh(f"restore_{tag}")
-    _say(f"restore ({tag})")
-    script = str(directory / "restore.py")
-    child = server.manage(target, "run", script, "--noinput", log=f"restore-{tag}")
-    restore = Measurement("restore", child.seconds, rows, child.rss_mb)
+    directory, dump = _dump(server, source, rows, tag)
+    target, restore = _restore(server, directory, rows, tag)
     _check_same(server, source, target, "the restore")
+    _check_values(server, source, target, transformed=False)
     server.drop(target)
     return dump, restore
 
@@ -72,14 +127,21 @@ def measure_ours(
 def measure_transform(server: Server, source: str, rows: int) -> Measurement:
     """Measure a restore that runs one row transform on every row.
 
-    Not measurable yet: the migrator integration is being written. To add it,
-    dump *source* with ``BENCH_APP_VERSION=1.0`` (``server.manage(...,
-    BENCH_APP_VERSION="1.0")``), give ``benchmarks/bench/migrators.py`` a
-    ``@migrator("bench", "1.1")`` whose ``m.rows(label)`` transform touches
-    every bench model, restore with ``BENCH_APP_VERSION="1.1"`` as in
-    :func:`measure_ours` and return that Measurement.
+    *source* is dumped by release 1.0 of the bench app and restored by 1.1,
+    whose migrator (:mod:`benchmarks.bench.migrators`) passes every bench
+    row through a row function (:data:`~benchmarks.bench.changes.CHANGES`).
+    The restored values are checked against the source.
     """
-    return Measurement("restore + row transform", note="(migrator integration pending)")
+    tag = "transform"
+    directory, _ = _dump(server, source, rows, tag, BENCH_APP_VERSION=DUMP_VERSION)
+    target, restore = _restore(
+        server, directory, rows, tag, BENCH_APP_VERSION=RESTORE_VERSION
+    )
+    _check_same(server, source, target, "the restore with a row transform")
+    checked = _check_values(server, source, target, transformed=True)
+    _say(checked)
+    server.drop(target)
+    return replace(restore, name="restore + row transform", note=checked)
 
 
 def measure_django(
@@ -173,10 +235,11 @@ def run_engine(server: Server, args: argparse.Namespace) -> EngineResult:
     steps = result.steps
     for _ in range(args.repeat):
         dump, restore = measure_ours(server, source, rows, "full")
+        transform = measure_transform(server, source, rows)
         raw = measure_raw(server, source)
-        _keep_best(steps, {"dump": dump, "restore": restore, **raw})
+        found = {"dump": dump, "restore": restore, "restore_transform": transform}
+        _keep_best(steps, {**found, **raw})
         _keep_best(steps, {"startup": _startup(server)})
-    steps["restore_transform"] = measure_transform(server, source, rows)
     if args.skip_django:
         for key in ("dumpdata", "loaddata"):
             steps[key] = Measurement(key, note="skipped (--skip-django)")
