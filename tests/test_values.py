@@ -117,6 +117,13 @@ def _outcome(convert: Any, value: str) -> tuple[str, Any]:
         return "error", ValueError
 
 
+#: What Django itself makes of a decoded value, per field type.
+DJANGO_ADAPTERS = {
+    "DateTimeField": lambda c: c.ops.adapt_datetimefield_value,
+    "UUIDField": lambda c: lambda v: v.hex,
+}
+
+
 @pytest.mark.parametrize("use_tz", [True, False])
 @pytest.mark.parametrize(
     ("field", "literals"),
@@ -130,7 +137,38 @@ def test_sqlite_literal_shortcuts_agree_with_django(
         connection = _sqlite()
         kind = field.get_internal_type()
         fast = literal_preparer(kind, field, connection)
-        slow = compose(literal_decoder(kind), db_preparer(field, connection))
-        assert fast is not slow
+        django = compose(literal_decoder(kind), DJANGO_ADAPTERS[kind](connection))
         for value in [*literals, "garbage", ""]:
-            assert _outcome(slow, value) == _outcome(fast, value), value
+            assert _outcome(django, value) == _outcome(fast, value), value
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+@pytest.mark.parametrize("zone", [None, "Europe/Brussels"])
+def test_sqlite_datetime_preparer_agrees_with_django(
+    use_tz: bool, zone: str | None
+) -> None:
+    """A datetime object (a migrated row's) is stored as Django would store it."""
+    values = [
+        dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 3, 31, 0, 30, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-7))),
+        dt.datetime(2024, 5, 1, 10, 0),
+        dt.datetime(2024, 5, 1, 10, 0, 0, 999999),
+    ]
+    with override_settings(USE_TZ=use_tz):
+        handler = ConnectionHandler(
+            {
+                "default": {
+                    "ENGINE": "django.db.backends.sqlite3",
+                    "NAME": ":memory:",
+                    "TIME_ZONE": zone if use_tz else None,
+                }
+            }
+        )
+        connection = handler["default"]
+        prepare = db_preparer(models.DateTimeField(), connection)
+        django = connection.ops.adapt_datetimefield_value
+        assert prepare is not django
+        for value in values:
+            assert _outcome(django, value) == _outcome(prepare, value), value

@@ -247,6 +247,8 @@ def db_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Conv
     ops, features = connection.ops, connection.features
     kind = vfield.get_internal_type()
     if kind == "DateTimeField":
+        if connection.vendor == "sqlite":
+            return _sqlite_datetime_preparer(connection)
         return ops.adapt_datetimefield_value
     if kind == "DateField":
         return ops.adapt_datefield_value
@@ -263,6 +265,30 @@ def db_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Conv
     return None
 
 
+def _sqlite_datetime_preparer(
+    connection: BaseDatabaseWrapper,
+) -> Callable[[Any], Any]:
+    """Return Django's SQLite datetime adapter, without its per-value overhead.
+
+    A datetime becomes the text Django stores: naive, in the connection's
+    time zone, as ``str()`` writes it (what ``timezone.make_naive()`` and
+    ``adapt_datetimefield_value()`` give). Anything else, and an aware
+    datetime with ``USE_TZ = False``, goes to Django's adapter.
+    """
+    zone = connection.timezone
+    adapt = connection.ops.adapt_datetimefield_value
+
+    def prepare(value: Any) -> Any:
+        if type(value) is datetime.datetime:
+            if value.utcoffset() is None:
+                return str(value)
+            if zone is not None:
+                return str(value.astimezone(zone).replace(tzinfo=None))
+        return adapt(value)
+
+    return prepare
+
+
 def _uuid_hex(value: uuid.UUID) -> str:
     return value.hex
 
@@ -277,39 +303,21 @@ def literal_preparer(
 ) -> Converter:
     """Return the function that turns a literal of *value_type* into a parameter.
 
-    The same as :func:`literal_decoder` followed by :func:`db_preparer`; on
-    SQLite, datetimes and UUIDs take a shorter way to the same text.
+    The same as :func:`literal_decoder` followed by :func:`db_preparer`; where
+    a UUID is stored as hex (SQLite), a UUID takes a shorter way there.
     """
     prepare = db_preparer(field, connection)
     slow = compose(literal_decoder(value_type), prepare)
-    kind = value_field(field).get_internal_type()
-    if connection.vendor != "sqlite" or kind != value_type or slow is None:
+    if value_type != "UUIDField" or prepare is not _uuid_hex or slow is None:
         return slow
-    if kind == "DateTimeField":
-        zone = connection.timezone
-        parse = datetime.datetime.fromisoformat
+    canonical = _CANONICAL_UUID.fullmatch
 
-        def prepare_datetime(value: Any) -> Any:
-            parsed = parse(value)
-            if parsed.tzinfo is None:
-                return str(parsed)
-            if zone is None:
-                # USE_TZ = False: let Django refuse the aware datetime.
-                return slow(value)
-            # As Django's timezone.make_naive(parsed, zone).
-            return str(parsed.astimezone(zone).replace(tzinfo=None))
+    def prepare_uuid(value: Any) -> Any:
+        if type(value) is str and canonical(value):
+            return value.replace("-", "")
+        return slow(value)
 
-        return prepare_datetime
-    if kind == "UUIDField" and prepare is _uuid_hex:
-        canonical = _CANONICAL_UUID.fullmatch
-
-        def prepare_uuid(value: Any) -> Any:
-            if type(value) is str and canonical(value):
-                return value.replace("-", "")
-            return slow(value)
-
-        return prepare_uuid
-    return slow
+    return prepare_uuid
 
 
 def compose(*steps: Converter) -> Converter:

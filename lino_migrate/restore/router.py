@@ -28,39 +28,48 @@ def decoded_dicts(
     """Yield the rows of *batches* as dicts of Python values, keyed by attname."""
     attnames = info.attnames
     decoders = [
-        (i, d) for i, d in enumerate(literal_decoder(f.type) for f in info.fields) if d
+        (f.attname, decode)
+        for f in info.fields
+        if (decode := literal_decoder(f.type)) is not None
     ]
     for batch in batches:
+        # The reader checked the width of every row.
         for row in batch:
-            values = list(row)
-            for i, decode in decoders:
-                if values[i] is not None:
-                    values[i] = decode(values[i])
-            yield dict(zip(attnames, values, strict=True))
+            values = dict(zip(attnames, row, strict=False))
+            for name, decode in decoders:
+                value = values[name]
+                if value is not None:
+                    values[name] = decode(value)
+            yield values
 
 
-def _row_values(
-    attnames: list[str], fills: dict[str, Any]
-) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+def _exact_values(
+    attnames: list[str],
+) -> Callable[[dict[str, Any]], tuple[Any, ...] | None]:
     """Return the function giving a row dict's values in the order of *attnames*.
 
-    A field the row lacks takes the value of its fill function.
+    It returns ``None`` unless the row has exactly these fields.
     """
     width = len(attnames)
     get = itemgetter(*attnames)
 
-    def values(row: dict[str, Any]) -> tuple[Any, ...]:
-        if len(row) == width:
-            # The common case: the row has exactly these fields.
-            try:
-                found = get(row)
-            except KeyError:
-                pass
-            else:
-                return found if width > 1 else (found,)
-        return tuple(row[a] if a in row else fills[a]() for a in attnames)
+    def values(row: dict[str, Any]) -> tuple[Any, ...] | None:
+        if len(row) != width:
+            return None
+        try:
+            found = get(row)
+        except KeyError:
+            return None
+        return found if width > 1 else (found,)
 
     return values
+
+
+def _filled(
+    row: dict[str, Any], attnames: list[str], fills: dict[str, Any]
+) -> tuple[Any, ...]:
+    """Return the row's values for *attnames*; a field it lacks is filled."""
+    return tuple(row[a] if a in row else fills[a]() for a in attnames)
 
 
 @dataclass
@@ -73,11 +82,26 @@ class _Sink:
     #: the attnames a row may have: the model's stored fields
     allowed: frozenset[str]
     pk: str | None
-    #: the values of a row dict, in the order of attnames
-    values: Callable[[dict[str, Any]], tuple[Any, ...]]
+    #: the values of a row dict that has exactly the attnames, else None
+    exact: Callable[[dict[str, Any]], tuple[Any, ...] | None]
     pending: list[tuple[Any, ...]] = field(default_factory=list)
     #: rows without their automatic primary key, written after all others
     deferred: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        #: where the automatic primary key is in a row's values, if written
+        self.pk_index = (
+            self.attnames.index(self.pk)
+            if self.pk is not None and self.pk in self.attnames
+            else None
+        )
+
+    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        """Return the row's values in attname order, filling what it lacks."""
+        exact = self.exact(row)
+        if exact is not None:
+            return exact
+        return _filled(row, self.attnames, self.target.fills)
 
 
 @dataclass
@@ -94,14 +118,26 @@ class RowRouter:
 
     def feed(self, rows: Iterable[tuple[str, dict[str, Any]]], file: str) -> None:
         """Route *rows* (read from *file*) to their tables."""
+        last, sink = None, None
         for label, row in rows:
-            sink = self.sinks.get(label) or self._sink(label)
-            if not sink.allowed.issuperset(row):
-                self._refuse_keys(sink, row, file)
-            if sink.pk is not None and row.get(sink.pk) is None:
+            if label != last or sink is None:
+                sink = self.sinks.get(label) or self._sink(label)
+                last = label
+            values = sink.exact(row)
+            if values is None:
+                # The row lacks fields or has others: check it, then fill it.
+                if not sink.allowed.issuperset(row):
+                    self._refuse_keys(sink, row, file)
+                if sink.pk is not None and row.get(sink.pk) is None:
+                    sink.deferred.append(row)
+                    continue
+                values = sink.values(row)
+            elif sink.pk is not None and (
+                sink.pk_index is None or values[sink.pk_index] is None
+            ):
                 sink.deferred.append(row)
                 continue
-            sink.pending.append(sink.values(row))
+            sink.pending.append(values)
             if len(sink.pending) >= BATCH:
                 sink.loader.insert(sink.pending, file)
                 sink.pending = []
@@ -144,7 +180,7 @@ class RowRouter:
             attnames,
             allowed,
             pk.attname if auto and pk else None,
-            _row_values(attnames, target.fills),
+            _exact_values(attnames),
         )
         self.sinks[label] = sink
         return sink
@@ -179,8 +215,10 @@ class RowRouter:
                 continue
             attnames = [a for a in sink.attnames if a != sink.pk]
             loader = self._loader(sink.target, attnames)
-            values = _row_values(attnames, sink.target.fills)
-            rows = [values(row) for row in sink.deferred]
+            exact, fills = _exact_values(attnames), sink.target.fills
+            rows = [
+                exact(row) or _filled(row, attnames, fills) for row in sink.deferred
+            ]
             for start in range(0, len(rows), BATCH):
                 loader.insert(rows[start : start + BATCH], "(rows made by migrators)")
             sink.loader.written += loader.written
