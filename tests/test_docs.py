@@ -11,6 +11,7 @@ from django.core.management import load_command_class
 from lino_migrate.restore import _parser
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "commands.md").read_text()
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 COMMON = {"--version", "--settings", "--pythonpath", "--traceback", "--no-color",
           "--force-color", "--skip-checks", "--help", "-h"}  # fmt: skip
 
@@ -35,3 +36,17 @@ def test_restore_options_are_documented() -> None:
     """Each option of a dump's restore.py appears in the command reference."""
     missing = sorted(o for o in _options(_parser("restore.py")) if f"`{o}" not in DOC)
     assert missing == []
+
+
+@pytest.mark.parametrize("page", ["commands.md", "migrators.md"])
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "makemigrator APP --from", "--rename", "TODO", "ruff format --check",
+        "adds nothing twice", "does not parse", "half-edited", "CRLF",
+        "upgradedump OLD NEW", "byte for byte", "--accept-edits",
+    ],
+)  # fmt: skip
+def test_source_editing_is_documented(page: str, phrase: str) -> None:
+    """The command reference and the migrators page both explain #7's promises."""
+    assert phrase in (DOCS / page).read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -13,10 +14,10 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
+from lino_migrate import makemigrator
 from lino_migrate.dump.writer import FORMAT
 from lino_migrate.exceptions import MakeMigratorError
-from lino_migrate.management.commands import makemigrator
-from lino_migrate.management.commands.makemigrator import make_migrator
+from lino_migrate.makemigrator import make_migrator
 from lino_migrate.schema import FieldInfo, ModelInfo, describe, dumpable_models
 from lino_migrate.versions import app_versions
 from migrations_registry import Registry
@@ -412,3 +413,55 @@ def test_rename_values_are_parsed() -> None:
         MakeMigratorError, match=r"^--rename shop.a.b.c=d, =x: expected"
     ):
         makemigrator.parse_renames(["shop.a.b.c=d", "=x"])
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_added_migrator_passes_ruff_format(
+    library: Path, tmp_path: Path, newline: str
+) -> None:
+    """Added to a formatted file, by the command, the file stays formatted."""
+    path = tmp_path / "app" / "migrators.py"
+    before = '"""Migrators of the library."""\n\nimport os\n\n\ndef f():\n    pass\n'
+    path.write_bytes(before.replace("\n", newline).encode("utf-8"))
+    _run("library", "--from", str(library), "--rename", "library.genre.title=name")
+    written = path.read_bytes().decode("utf-8")
+    assert written.endswith(LIBRARY.format(dump=library).replace("\n", newline))
+    assert_ruff_formatted(path)
+
+
+def test_failed_write_midway_keeps_the_old_file(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the new text cannot be flushed to disk, the old file stays, whole."""
+    path = tmp_path / "app" / "migrators.py"
+    path.write_text("X = 1\n")
+
+    def fail(fd: int) -> None:
+        msg = "I/O error"
+        raise OSError(msg)
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(CommandError, match=rf"^{path}: cannot write the file: I/O"):
+        _run("library", "--from", str(library))
+    assert "X = 1\n" == path.read_text()
+    assert ["migrators.py"] == [p.name for p in path.parent.iterdir()]
+
+
+def test_unparsable_file_stops_a_real_site(make_site: Any, tmp_path: Path) -> None:
+    """In a site, a broken migrators.py stops manage.py at start-up; nothing is written.
+
+    Every app's migrators.py is imported when Django starts, so the command
+    never runs: Python's SyntaxError names the file and the line.
+    """
+    package = _variant_without_migrators(tmp_path)
+    target = make_site("broken", "3").at("3", package)
+    path = package[1] / package[0] / "migrators.py"
+    path.write_text("X = 1\ndef to_0_9(m:\n    pass\n")
+    made = target.manage(
+        "makemigrator", "shop", "--from", str(tmp_path / "any"), check=False
+    )
+    assert 1 == made.returncode
+    assert f'File "{path}", line 2\n' in made.stderr
+    assert made.stderr.splitlines()[-1].startswith("SyntaxError: ")
+    assert "X = 1\ndef to_0_9(m:\n    pass\n" == path.read_text()
+    assert ["migrators.py"] == [p.name for p in path.parent.glob("*migrators.py*")]

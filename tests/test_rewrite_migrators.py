@@ -170,6 +170,81 @@ def test_crlf_file_stays_crlf(tmp_path: Path) -> None:
     assert_ruff_formatted(result.code, tmp_path)
 
 
+ODD = """\
+# -*- coding: utf-8 -*-
+'''Migrators of the shop.'''
+import functools   # for wraps ;-)
+
+
+
+STATES = {'open': 'pending'}     # old -> new
+@functools.lru_cache(
+        maxsize = 2 ,
+)
+def helper( row ) :
+\treturn row ;
+class  Kept :  pass
+# a comment at the end
+"""
+
+ODD_AFTER = (
+    """\
+# -*- coding: utf-8 -*-
+'''Migrators of the shop.'''
+import functools   # for wraps ;-)
+from migrations_registry import migrator
+
+
+
+STATES = {'open': 'pending'}     # old -> new
+@functools.lru_cache(
+        maxsize = 2 ,
+)
+def helper( row ) :
+\treturn row ;
+class  Kept :  pass
+# a comment at the end
+
+
+"""
+    + FUNCTION
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_odd_file_before_after(newline: str) -> None:
+    """Comments, decorators, odd spacing and the file's line endings all stay.
+
+    The import goes below the leading imports, the function at the end; every
+    new line ends as the file's lines do. Run again, nothing changes.
+    """
+    before, after = ODD.replace("\n", newline), ODD_AFTER.replace("\n", newline)
+    result = _add(before)
+    assert after == result.code
+    assert [] == result.warnings
+    again = _add(result.code)
+    assert after == again.code
+    assert not again.changed
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("X = 1\r\nY = 2", "from migrations_registry import migrator\r\n\r\n"
+         "X = 1\r\nY = 2\r\n\r\n\r\n" + FUNCTION.replace("\n", "\r\n")),
+        ("\r\n\r\n", '"""Migrators of the shop app: they upgrade the rows of older '
+         'dumps."""\r\n\r\nfrom migrations_registry import migrator\r\n\r\n\r\n'
+         + FUNCTION.replace("\n", "\r\n")),
+        ("# x\r\n\r\n", "# x\r\n\r\nfrom migrations_registry import migrator\r\n"
+         "\r\n\r\n" + FUNCTION.replace("\n", "\r\n")),
+    ],
+    ids=["no-final-newline", "blank-lines-only", "comment-only"],
+)  # fmt: skip
+def test_crlf_edge_cases_stay_crlf(before: str, after: str) -> None:
+    """A CRLF file without a final newline, or of blank lines only, stays CRLF."""
+    assert after == _add(before).code
+
+
 def test_tab_file_gets_a_function_in_four_spaces() -> None:
     """The new function is in ruff's style whatever the file uses."""
     before = "from migrations_registry import migrator\n\n\ndef f():\n\treturn 1\n"

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+from django.core.management import call_command
+
+import lino_migrate
+from lino_migrate.dump.upgrader import upgrade_dump
+from lino_migrate.dump.writer import METADATA
+from lino_migrate.exceptions import DumpFormatError
 from lino_migrate.rewrite.restore_script import replace_metadata
 from tests.test_upgrade_e2e import SHOP3, _release_1_dump
 
@@ -57,6 +66,126 @@ def test_upgraded_dump_restores_like_the_old_one(
     )
 
 
+#: What a person writes above the hooks: a helper, which decorates before_restore.
+HELPER = '''def _logged(hook):
+    """Print the name of *hook* when it runs."""
+
+    def run(ctx):
+        print("hook:", hook.__name__)
+        return hook(ctx)
+
+    return run
+
+
+@_logged
+'''
+
+
+def _edit_everywhere(dump: Path) -> str:
+    """Edit restore.py where a person may; return it as it is on disk."""
+    script = dump / "restore.py"
+    text = script.read_bytes().decode("utf-8")
+    edits = {
+        "regenerating this file keeps them.\n": (
+            "regenerating this file keeps them.\n\nEdited: the backup of 25 November.\n"
+        ),
+        "\nVERSIONS = ": "\n# Kept: a comment among the metadata.\nVERSIONS = ",
+        "def before_restore(ctx):": HELPER + "def before_restore(ctx):",
+    }
+    for old, new in edits.items():
+        assert 1 == text.count(old), old
+        text = text.replace(old, new)
+    start = text.index("def after_restore(ctx):")
+    end = text.index("\n\n\n", start)
+    text = text[:start] + HOOK.rstrip("\n") + text[end:] + "# Kept: the last line.\n"
+    script.write_bytes(text.encode("utf-8"))
+    return text
+
+
+def _person_parts(text: str) -> str:
+    """Return *text* (a restore.py) without the lines that a regeneration rewrites.
+
+    Those are the header line and the top-level metadata assignments, found by
+    :mod:`ast` (independently of the libcst codemod under test).
+    """
+    generated = {0}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in METADATA for t in node.targets
+        ):
+            generated.update(range(node.lineno - 1, (node.end_lineno or 0)))
+    lines = text.splitlines(keepends=True)
+    return "".join(line for i, line in enumerate(lines) if i not in generated)
+
+
+def _table_names(site: Any) -> list[str]:
+    """Return every table of the site's database but Django's migration history."""
+    code = (
+        "import json\n"
+        "from django.db import connection\n"
+        "print(json.dumps(connection.introspection.table_names()))"
+    )
+    return [t for t in json.loads(site.python(code)) if t != "django_migrations"]
+
+
+def test_upgraded_dump_keeps_every_edit_and_restores_every_table_alike(
+    make_site: Any, tmp_path: Path
+) -> None:
+    """Edits anywhere outside the metadata survive byte for byte; every table agrees.
+
+    The docstring, a comment among the metadata, a decorated helper, both
+    hooks and a last comment are edited in the release-1 dump; ``dumpplan
+    NEW`` has no migrator, operation or filled field; restoring OLD and NEW
+    into release 3 gives equal rows in every table (content types,
+    permissions, users and groups included).
+    """
+    _source, old = _release_1_dump(make_site, tmp_path)
+    before = _edit_everywhere(old)
+    first = make_site("first", "3")
+    first.manage("upgradedump", str(old), str(tmp_path / "new"))
+    after = (tmp_path / "new" / "restore.py").read_bytes().decode("utf-8")
+    assert _person_parts(before) == _person_parts(after)
+    assert before != after
+
+    report = json.loads(
+        first.manage("dumpplan", str(tmp_path / "new"), "--format", "json").stdout
+    )
+    assert report["ok"]
+    assert [] == report["migrators"]
+    assert {"dump": "3.0", "current": "3.0", "migrators": []} == report["versions"][
+        "shop"
+    ]
+    models = report["models"].items()
+    assert [] == [k for k, v in models if v["changes"] or v["filled"]]
+    assert [] == [k for k, v in models if not v["unchanged"] or v["current"] != k]
+
+    from_old = first.manage("run", str(old / "restore.py"), "--noinput").stdout
+    second = make_site("second", "3")
+    from_new = second.manage("run", str(tmp_path / "new" / "restore.py"), "--noinput")
+    hooks = ["hook: before_restore", "customers: "]
+    assert all(h in from_old and h in from_new.stdout for h in hooks)
+    tables = _table_names(first)
+    assert {*SHOP3, "auth_user", "django_content_type"} <= set(tables)
+    assert sorted(tables) == sorted(_table_names(second))
+    assert first.tables(*tables) == second.tables(*tables)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_crlf_restore_script_stays_crlf(tmp_path: Path) -> None:
+    """A restore.py saved with Windows line endings keeps them through upgradedump."""
+    call_command("dump2py", str(tmp_path / "old"), "--noinput", "-v0")
+    script = tmp_path / "old" / "restore.py"
+    before = script.read_bytes().replace(b"\n", b"\r\n")
+    script.write_bytes(before)
+    upgrade_dump(tmp_path / "old", tmp_path / "new")
+    after = (tmp_path / "new" / "restore.py").read_bytes()
+    assert b"\n" not in after.replace(b"\r\n", b"")
+    assert (
+        before[before.index(b"\r\ndef before_restore") :]
+        == (after[after.index(b"\r\ndef before_restore") :])
+    )
+
+
 BEFORE = '''# Generated by lino_migrate 0.0.1 on 2020-01-01T00:00:00+00:00.
 """Docstring a person edited."""
 
@@ -92,3 +221,126 @@ def test_replace_metadata_keeps_windows_line_endings() -> None:
     assert "\r\n" in result.code
     assert "\n" not in result.code.replace("\r\n", "")
     assert result.code.endswith(BEFORE[BEFORE.index("\nMINE") :].replace("\n", "\r\n"))
+
+
+# Before/after strings of the restore.py codemod (LibCST's assertCodemod style) --
+
+SCRIPT = """\
+# Generated by lino_migrate 0.0.1 on 2020-01-01T00:00:00+00:00.
+# A person's note under the header.
+\"\"\"Restore this dump.
+
+Edited: the docstring says more now.
+\"\"\"
+
+FORMAT=1
+CREATED = '2020-01-01T00:00:00+00:00'  # when
+VERSIONS = {
+  'shop': '1.0',   # odd indentation
+}
+# Between the metadata: kept.
+PARTIAL = False; SKIPPED = ()
+MINE = {'VERSIONS': 1}
+
+
+def _counted(func):
+    \"\"\"A decorator a person wrote.\"\"\"
+    return func
+
+
+@_counted
+def before_restore(ctx):
+\tVERSIONS = "local, untouched"   # tabs
+
+
+class  Hooks :  FORMAT = 2
+
+
+if __name__ == "__main__":
+    FILES = "not metadata"
+    from lino_migrate.restore import main
+
+    main(__file__, globals())
+"""
+
+SCRIPT_AFTER = """\
+# Generated by lino_migrate <version> on 2026-12-01T00:00:00+00:00.
+# A person's note under the header.
+\"\"\"Restore this dump.
+
+Edited: the docstring says more now.
+\"\"\"
+
+FORMAT=1
+CREATED = '2026-12-01T00:00:00+00:00'  # when
+VERSIONS = {
+    'shop': '3.0',
+    'auth': '5.2',
+}
+# Between the metadata: kept.
+PARTIAL = False; SKIPPED = ()
+FILES = (
+    ('shop.customer', 'shop_customer.py', 2, 'e3b0c442'),
+)
+MINE = {'VERSIONS': 1}
+
+
+def _counted(func):
+    \"\"\"A decorator a person wrote.\"\"\"
+    return func
+
+
+@_counted
+def before_restore(ctx):
+\tVERSIONS = "local, untouched"   # tabs
+
+
+class  Hooks :  FORMAT = 2
+
+
+if __name__ == "__main__":
+    FILES = "not metadata"
+    from lino_migrate.restore import main
+
+    main(__file__, globals())
+"""
+
+NEW_VALUES = {
+    "FORMAT": 1,
+    "CREATED": "2026-12-01T00:00:00+00:00",
+    "VERSIONS": {"shop": "3.0", "auth": "5.2"},
+    "PARTIAL": False,
+    "SKIPPED": (),
+    "FILES": (("shop.customer", "shop_customer.py", 2, "e3b0c442"),),
+}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_replace_metadata_before_after(newline: str) -> None:
+    """Comments, decorators, odd formatting and line endings survive; values change.
+
+    Only the header line and the values of top-level metadata assignments are
+    replaced; a metadata name inside a function, a class or the ``__main__``
+    block is the person's; missing metadata goes after the last assignment.
+    """
+    before = SCRIPT.replace("\n", newline)
+    after = SCRIPT_AFTER.replace("<version>", lino_migrate.__version__)
+    result = replace_metadata(before, NEW_VALUES)
+    assert after.replace("\n", newline) == result.code
+    assert result.changed
+    assert ["restore.py lacked FILES: added"] == result.warnings
+
+
+def test_replace_metadata_again_changes_nothing() -> None:
+    """The same values put into a regenerated script give it back unchanged."""
+    once = replace_metadata(SCRIPT, NEW_VALUES).code
+    twice = replace_metadata(once, NEW_VALUES)
+    assert once == twice.code
+    assert not twice.changed
+    assert [] == twice.warnings
+
+
+def test_replace_metadata_refuses_an_unparsable_script() -> None:
+    """A restore.py that does not parse is an error naming the file."""
+    with pytest.raises(DumpFormatError, match=r"^restore.py: does not parse: "):
+        replace_metadata("FORMAT = (\n", NEW_VALUES)

@@ -79,10 +79,11 @@ def upgrade_dump(
         writer = FileWriter(work, max_row_count)
         schema = _write_rows(meta, upgrade, writer)
         result.files = writer.entries
-        source = (meta.directory / "restore.py").read_text(encoding="utf-8")
+        # Bytes, not text: universal newlines would turn CRLF into LF.
+        source = (meta.directory / "restore.py").read_bytes().decode("utf-8")
         rewritten = replace_metadata(source, _metadata(meta, schema, writer))
         result.warnings = rewritten.warnings
-        (work / "restore.py").write_text(rewritten.code, encoding="utf-8")
+        (work / "restore.py").write_bytes(rewritten.code.encode("utf-8"))
         _move_into_place(work, new)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

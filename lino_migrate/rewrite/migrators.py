@@ -3,7 +3,8 @@
 The function goes at the end, ``from migrations_registry import migrator``
 after the leading imports if missing. libcst reproduces every other line
 exactly, comments and line endings included. The new code is in the style of
-``ruff format``, whatever the style of the file around it.
+``ruff format``, whatever the style of the file around it
+(:mod:`lino_migrate.rewrite.rendering` writes it).
 
 .. versionadded:: 0.1
 """
@@ -13,79 +14,27 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from packaging.version import InvalidVersion, Version
 
 from lino_migrate.exceptions import MakeMigratorError
+from lino_migrate.rewrite.rendering import (
+    IMPORT,
+    INDENT,
+    MigratorOp,
+    migrator_name,
+    render_function,
+    render_module,
+)
+from lino_migrate.rewrite.result import RewriteResult
 
 __all__ = ["MigratorOp", "RewriteResult", "add_migrator", "migrator_name"]
 
-#: What ``ruff format`` allows on a line.
-LINE_LENGTH = 88
-
-_INDENT = "    "
 _BOM = "\ufeff"
-_LABEL = re.compile(r"[A-Za-z_]\w*\.[A-Za-z_]\w*\Z")
-_IMPORT = "from migrations_registry import migrator"
-
-OpKind = Literal["rename_model", "remove_model", "rename_field", "remove_field",
-                 "add_field", "rows", "note"]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class MigratorOp:
-    """One inferred step of a new migrator: an operation, a row stub or a note.
-
-    :param kind: ``rename_model``, ``remove_model``, ``rename_field``,
-        ``remove_field``; ``add_field`` (a field that needs a value: written
-        with ``default=None`` and a TODO); ``rows`` (a stub of a row function
-        that computes field *name*); ``note`` (a comment, *text*).
-    :param model_label: The model, labelled as it is when the step runs.
-    :param name: The field, if the step is about one.
-    :param new: The new label (``rename_model``) or field name (``rename_field``).
-    :param attname: The key of field *name* in rows, when it is not *name*
-        (``customer_id`` for the ForeignKey ``customer``).
-    :param text: The comment of a ``note``.
-
-    .. versionadded:: 0.1
-    """
-
-    kind: OpKind
-    model_label: str
-    name: str = ""
-    new: str = ""
-    attname: str = ""
-    text: str = ""
-
-    @property
-    def key(self) -> str:
-        """Return the key of the field in rows."""
-        return self.attname or self.name
-
-
-@dataclass
-class RewriteResult:
-    """The new source, whether it differs, and what was not done as asked.
-
-    :param skip_reason: Why nothing was added, when nothing was.
-    """
-
-    code: str
-    changed: bool
-    warnings: list[str] = field(default_factory=list)
-    skip_reason: str | None = None
-
-
-def migrator_name(version: str) -> str:
-    """Return the name of the migrator function to *version*: ``to_3_0`` for 3.0."""
-    return "to_" + re.sub(r"\W", "_", version, flags=re.ASCII)
 
 
 def add_migrator(
@@ -106,6 +55,8 @@ def add_migrator(
     :param doc: The lines of the new function's docstring.
     :param path: The file *source* was read from, for messages.
     :raises MakeMigratorError: When *source* does not parse.
+
+    .. versionadded:: 0.1
     """
     # libcst drops a byte order mark; it is put back in front of the result.
     bom = _BOM if source.startswith(_BOM) else ""
@@ -119,14 +70,19 @@ def add_migrator(
         )
     result = RewriteResult("", True)
     decorator, imported = _decorator_name(scan, result)
-    lines = [
-        f"@{decorator}({_quote(app_label)}, {_quote(version)})",
-        f"def {_unique(migrator_name(version), scan.names, result)}(m):",
-        *_docstring(doc or [f"Upgrade the rows of {app_label} to {version}."]),
-        *_body_lines(operations, result),
-    ]
+    name = _unique(migrator_name(version), scan.names, result)
+    lines = render_function(
+        decorator,
+        name,
+        app_label,
+        version,
+        operations,
+        doc=doc,
+        warnings=result.warnings,
+    )
     if not module.code.strip():
-        result.code = bom + _new_module(app_label, lines)
+        # A file of blank lines keeps its line endings too.
+        result.code = bom + render_module(app_label, lines, module.default_newline)
         return result
     module = _with_function(module, lines)
     if not imported:
@@ -279,141 +235,6 @@ def _decorator_name(scan: _Scan, result: RewriteResult) -> tuple[str, bool]:
     return "registry_migrator", False
 
 
-# Generated source ------------------------------------------------------------
-
-
-def _body_lines(operations: Sequence[MigratorOp], result: RewriteResult) -> list[str]:
-    """Return the lines of the operations, indented, without line endings."""
-    lines: list[str] = []
-    stubs = _stub_names(operations)
-    after_def = False
-    for op in operations:
-        chunk = _render(op, stubs, result)
-        if chunk is None:
-            continue
-        is_def = op.kind == "rows"
-        if is_def or after_def:
-            lines.append("")
-        lines += [_INDENT + line if line else "" for line in chunk]
-        after_def = is_def
-    return lines
-
-
-def _docstring(doc: Sequence[str]) -> list[str]:
-    # Every quote is escaped: one next to the triple quotes would end the string.
-    escaped = [line.rstrip().replace("\\", "\\\\").replace('"', '\\"') for line in doc]
-    if len(escaped) == 1:
-        return [f'{_INDENT}"""{escaped[0]}"""']
-    return [
-        f'{_INDENT}"""{escaped[0]}',
-        *[_INDENT + line if line else "" for line in escaped[1:]],
-        f'{_INDENT}"""',
-    ]
-
-
-def _render(
-    op: MigratorOp, stubs: dict[tuple[str, str], str], result: RewriteResult
-) -> list[str] | None:
-    """Return the lines of *op* at the function's indentation, or None with a warning."""
-    if _malformed(op):
-        result.warnings.append(f"left out {op}: a label or a name is malformed")
-        return None
-    label = _quote(op.model_label)
-    match op.kind:
-        case "rename_model":
-            return _call("m.rename_model", [label, _quote(op.new)])
-        case "remove_model":
-            app = op.model_label.partition(".")[0]
-            hint = f'm.rename_model({label}, "{app}.<new>")'
-            return _call("m.remove_model", [label], f"TODO: or {hint}")
-        case "rename_field":
-            args = [label, _quote(op.name), _quote(op.new)]
-            return _call("m.rename_field", args)
-        case "remove_field":
-            return _call("m.remove_field", [label, _quote(op.name)])
-        case "add_field":
-            args = [label, _quote(op.name), "default=None"]
-            if op.key != op.name:
-                args.append(f"attname={_quote(op.key)}")
-            stub = stubs.get((op.model_label, op.name))
-            todo = f"{stub} below computes it, or give a default" if stub else "a value"
-            return _call("m.add_field", args, f"TODO: {todo}")
-        case "rows":
-            return _stub(op, stubs[(op.model_label, op.name)])
-        case "note":
-            width = LINE_LENGTH - len(_INDENT) - 2
-            return [f"# {line}" for line in textwrap.wrap(op.text, width)]
-    result.warnings.append(f"left out {op}: unknown kind {op.kind!r}")
-    return None
-
-
-_NAMED = {"rename_field", "remove_field", "add_field", "rows"}
-
-
-def _malformed(op: MigratorOp) -> bool:
-    """Return whether a label or a name of *op* is not an identifier."""
-    labels = [op.model_label, op.new] if op.kind == "rename_model" else [op.model_label]
-    names = [n for n in (op.name, op.attname) if n]
-    if op.kind == "rename_field":
-        names.append(op.new)
-    return (
-        (op.kind in _NAMED and not op.name)
-        or not all(_LABEL.match(label) for label in labels)
-        or not all(name.isidentifier() for name in names)
-    )
-
-
-def _stub_names(operations: Sequence[MigratorOp]) -> dict[tuple[str, str], str]:
-    """Return the name of each row stub: ``fill_<name>``, else with the model."""
-    names: dict[tuple[str, str], str] = {}
-    for op in operations:
-        if op.kind != "rows" or _malformed(op):
-            continue
-        name = f"fill_{op.name}"
-        if name in names.values():
-            name = f"fill_{op.model_label.partition('.')[2]}_{op.name}"
-        names[(op.model_label, op.name)] = name
-    return names
-
-
-def _stub(op: MigratorOp, name: str) -> list[str]:
-    return [
-        f"@m.rows({_quote(op.model_label)})",
-        f"def {name}(row):",
-        f"{_INDENT}# TODO: compute row[{_quote(op.key)}] from the old fields",
-        f"{_INDENT}return row",
-    ]
-
-
-def _call(func: str, args: list[str], comment: str = "") -> list[str]:
-    """Return a call as ``ruff format`` lays it out at the function's indentation."""
-    width = LINE_LENGTH - len(_INDENT)
-    one = f"{func}({', '.join(args)})"
-    if len(one) <= width:
-        lines = [one]
-    elif len(_INDENT + ", ".join(args)) <= width:
-        lines = [f"{func}(", _INDENT + ", ".join(args), ")"]
-    else:
-        lines = [f"{func}(", *[f"{_INDENT}{a}," for a in args], ")"]
-    if not comment:
-        return lines
-    if len(lines[-1]) + 2 + len(comment) + 2 <= width:
-        return [*lines[:-1], f"{lines[-1]}  # {comment}"]
-    return [f"# {comment}", *lines]
-
-
-def _quote(value: str) -> str:
-    """Return *value* as a double-quoted literal, as ``ruff format`` writes it."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _new_module(app_label: str, lines: list[str]) -> str:
-    docstring = (
-        f'"""Migrators of the {app_label} app: they upgrade the rows of older dumps."""'
-    )
-    return "\n".join([docstring, "", _IMPORT, "", "", *lines]) + "\n"
-
-
 # Editing the module -----------------------------------------------------------
 
 
@@ -430,7 +251,7 @@ class _FourSpaces(cst.CSTTransformer):
     def leave_IndentedBlock(
         self, original: cst.IndentedBlock, updated: cst.IndentedBlock
     ) -> cst.IndentedBlock:
-        return updated.with_changes(indent=updated.indent or _INDENT)
+        return updated.with_changes(indent=updated.indent or INDENT)
 
 
 def _blank_lines(count: int) -> list[cst.EmptyLine]:
@@ -451,7 +272,7 @@ def _with_function(module: cst.Module, lines: list[str]) -> cst.Module:
 
 def _with_import(module: cst.Module, name: str) -> cst.Module:
     """Return *module* with ``migrator`` imported after its leading imports."""
-    text = _IMPORT if name == "migrator" else f"{_IMPORT} as {name}"
+    text = IMPORT if name == "migrator" else f"{IMPORT} as {name}"
     (statement,) = _parse_body(module, [text])
     at = _import_position(module)
     body: list[cst.BaseStatement] = list(module.body)

@@ -10,7 +10,6 @@ byte, since libcst reproduces the untouched parts of the source exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,11 @@ import libcst as cst
 
 from lino_migrate.dump.writer import METADATA, format_literal, header_comment
 from lino_migrate.exceptions import DumpFormatError
+from lino_migrate.rewrite.result import RewriteResult
 
 __all__ = ["RewriteResult", "replace_metadata"]
 
 _SCRIPT = Path("restore.py")
-
-
-@dataclass
-class RewriteResult:
-    """The new source, and what could not be done as asked."""
-
-    code: str
-    warnings: list[str] = field(default_factory=list)
 
 
 class _MetadataTransformer(cst.CSTTransformer):
@@ -69,6 +61,8 @@ def replace_metadata(
     (or after the docstring), with a warning.
 
     :raises DumpFormatError: when *source* does not parse.
+
+    .. versionadded:: 0.1
     """
     try:
         module = cst.parse_module(source)
@@ -81,17 +75,18 @@ def replace_metadata(
     missing = [
         name for name in METADATA if name in values and name not in transformer.seen
     ]
-    result = RewriteResult(module.code)
+    warnings: list[str] = []
     if missing:
         added = [
             cst.parse_statement(f"{name} = {format_literal(values[name])}\n")
             for name in missing
         ]
         at = _insertion_point(module)
-        body = [*module.body[:at], *added, *module.body[at:]]
-        result.code = module.with_changes(body=body).code
-        result.warnings.append(f"restore.py lacked {', '.join(missing)}: added")
-    return result
+        module = module.with_changes(
+            body=[*module.body[:at], *added, *module.body[at:]]
+        )
+        warnings.append(f"restore.py lacked {', '.join(missing)}: added")
+    return RewriteResult(module.code, module.code != source, warnings)
 
 
 def _replace_header(line: cst.EmptyLine, created: object) -> cst.EmptyLine:
