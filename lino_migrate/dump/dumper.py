@@ -152,6 +152,7 @@ def _dump_into(
         migrations = applied_migrations(connection)
         keys = read_natural_keys(using)
         job = DumpJob(work, using, tolerate, max_row_count, keys)
+        outcomes: Iterable[ModelOutcome]
         if jobs > 1:
             outcomes = dump_in_parallel(job, models_, jobs, connection)
         else:

@@ -4,10 +4,11 @@ The process that runs ``dump2py`` opens its read transaction as always and
 exports its snapshot (``pg_export_snapshot()``). Each worker process sets up
 Django, opens its own connection, and reads every model it is given inside a
 transaction that imports that snapshot (``SET TRANSACTION SNAPSHOT``): all
-of them see the database at the same instant as the main process, which keeps
-its transaction open until the last worker is done. The workers write the
-data files; the main process collects what they wrote in the order of a
-dump in one process, so that the dump is byte for byte the same.
+of them see the database at the same instant as the main process, which
+dumps models itself between handing them out and keeps its transaction open
+until the last worker is done. Each model's files are written by one
+process; the main process collects what was written in the order of a dump
+in one process, so that the dump is byte for byte the same.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import multiprocessing
 import os
 import re
 import traceback
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, models, transaction
@@ -63,32 +68,86 @@ def dump_in_parallel(
     models_: Sequence[type[models.Model]],
     jobs: int,
     connection: BaseDatabaseWrapper,
-) -> Iterator[ModelOutcome]:
-    """Yield the outcome of dumping each of *models_*, in their order.
+) -> list[ModelOutcome]:
+    """Return the outcome of dumping each of *models_*, in their order.
 
     Must run inside the read transaction of *connection*, whose snapshot the
-    workers import. The biggest tables are handed out first.
+    ``jobs - 1`` worker processes import; this process dumps models too, in
+    that transaction.
 
     :raises LinoMigrateError: with the worker's message when a model fails.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_export_snapshot()")
         (snapshot,) = cursor.fetchone()
-    tables = [m._meta.db_table for m in models_]
-    sizes = _table_sizes(connection, tables)
-    order = sorted(range(len(tables)), key=lambda i: -sizes.get(tables[i], 0))
-    labels = [m._meta.label_lower for m in models_]
+    sizes = _table_sizes(connection, [m._meta.db_table for m in models_])
     # "spawn": a fresh interpreter, never a copy of this process's open
     # database connections.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(jobs, _start_worker, (job, snapshot)) as pool:
-        pending = {i: pool.apply_async(_dump_model, (labels[i],)) for i in order}
-        for i in range(len(labels)):
-            kind, value = pending[i].get()
+    with ProcessPoolExecutor(jobs - 1, context, _start_worker, (job, snapshot)) as pool:
+        dispatcher = _Dispatcher(job, list(models_), sizes, pool, jobs - 1)
+        try:
+            return dispatcher.run()
+        except BaseException:
+            # The models being dumped are finished, the others dropped.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+@dataclass
+class _Dispatcher:
+    """Hand out models to the workers and dump models here in between.
+
+    The biggest tables go to the workers first, two per worker at a time, so
+    that a worker has its next table while this process dumps the smallest
+    one left and comes back to hand out more.
+    """
+
+    job: DumpJob
+    models_: list[type[models.Model]]
+    sizes: dict[str, int]
+    pool: ProcessPoolExecutor
+    workers: int
+    outcomes: dict[int, ModelOutcome] = field(default_factory=dict)
+    running: dict[Future[tuple[str, Any]], int] = field(default_factory=dict)
+
+    def run(self) -> list[ModelOutcome]:
+        """Dump every model; return the outcomes in the order of the models."""
+        queue = deque(
+            sorted(
+                range(len(self.models_)),
+                key=lambda i: -self.sizes.get(self.models_[i]._meta.db_table, 0),
+            )
+        )
+        while queue or self.running:
+            self._collect()
+            while queue and len(self.running) < 2 * self.workers:
+                index = queue.popleft()
+                label = self.models_[index]._meta.label_lower
+                self.running[self.pool.submit(_dump_model, label)] = index
+            if queue:
+                index = queue.pop()
+                self.outcomes[index] = self.job.dump_model(self.models_[index])
+            elif self.running:
+                wait(self.running, return_when=FIRST_COMPLETED)
+        return [self.outcomes[i] for i in range(len(self.models_))]
+
+    def _collect(self) -> None:
+        """Take the outcomes of the finished workers; raise the first error."""
+        for future in [f for f in self.running if f.done()]:
+            index = self.running.pop(future)
+            kind, value = _result(future, self.models_[index]._meta.label_lower)
             if kind == "error":
-                pool.terminate()
                 raise LinoMigrateError(value)
-            yield value
+            self.outcomes[index] = value
+
+
+def _result(future: Future[tuple[str, Any]], label: str) -> tuple[str, Any]:
+    """Return what a worker returned, or an error when the worker died."""
+    try:
+        return future.result()
+    except BrokenProcessPool as e:
+        return "error", f"The worker process dumping {label} died: {e}"
 
 
 def _table_sizes(connection: BaseDatabaseWrapper, tables: list[str]) -> dict[str, int]:
