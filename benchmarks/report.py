@@ -13,6 +13,7 @@ __all__ = ["EngineResult", "Target", "format_result", "targets"]
 STEPS = (
     ("startup", "Django start-up (run an empty script)"),
     ("dump", "dump2py DIR"),
+    ("dump_jobs", "dump2py DIR --jobs 2"),
     ("dumpdata", "dumpdata json, natural keys"),
     ("raw_read", "raw read: SELECT *, fetchmany"),
     ("restore", "run DIR/restore.py"),
@@ -27,7 +28,9 @@ RSS_LIMIT = 150
 RSS_GROWTH = 30
 GOAL_ROWS = 1_000_000
 #: Steps timed from outside (wall time of a subprocess, start-up included).
-SUBPROCESS_STEPS = ("dump", "restore", "restore_transform", "dumpdata", "loaddata")
+SUBPROCESS_STEPS = (
+    "dump", "dump_jobs", "restore", "restore_transform", "dumpdata", "loaddata",
+)  # fmt: skip
 #: The cost of a row transform on every row: at most this times the plain
 #: restore, per issue.
 TRANSFORM_GOALS = (("#4", 1.5), ("#5", 1.3))
@@ -112,6 +115,9 @@ def _time_targets(result: EngineResult) -> list[Target]:
     if pg:
         info = ("restore / raw write (executemany)", "restore", "raw_write", "", 0, "")
         specs.insert(2, info)
+        jobs = ("dump --jobs 2 vs --jobs 1 (speedup)", "dump", "dump_jobs", ">=", 1.6,
+                "goal at 1M rows")  # fmt: skip
+        specs.append(jobs)
     specs += [
         ("restore + row transform / restore", "restore_transform", "restore",
          "<=", limit, f"goal of {issue}")

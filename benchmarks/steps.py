@@ -88,13 +88,18 @@ def _check_values(server: Server, source: str, target: str, transformed: bool) -
 
 
 def _dump(
-    server: Server, source: str, rows: int, tag: str, **env: str
+    server: Server,
+    source: str,
+    rows: int,
+    tag: str,
+    *options: str,
+    **env: str,
 ) -> tuple[Path, Measurement]:
     """Dump *source* with ``dump2py``; return the directory and the measurement."""
     directory = server.work / f"dump-{tag}"
     shutil.rmtree(directory, ignore_errors=True)
-    _say(f"dump2py ({tag})")
-    args = ("dump2py", str(directory), "--noinput")
+    _say(f"dump2py {' '.join(options)} ({tag})".replace("  ", " "))
+    args = ("dump2py", str(directory), "--noinput", *options)
     child = server.manage(source, *args, log=f"dump2py-{tag}", **env)
     size = directory_size(directory)
     return directory, Measurement("dump2py", child.seconds, rows, child.rss_mb, size)
@@ -122,6 +127,37 @@ def measure_ours(
     _check_values(server, source, target, transformed=False)
     server.drop(target)
     return dump, restore
+
+
+#: Worker processes of the parallel dump (PostgreSQL).
+JOBS = 2
+
+
+def measure_jobs(server: Server, source: str, rows: int) -> Measurement:
+    """Dump *source* with ``dump2py --jobs 2``; check it equals the full dump."""
+    directory, step = _dump(server, source, rows, "jobs", "--jobs", str(JOBS))
+    serial = server.work / "dump-full"
+    differ = [
+        path.name
+        for path in sorted(serial.iterdir())
+        if _dump_file(path) != _dump_file(directory / path.name)
+    ]
+    if differ or len(list(directory.iterdir())) != len(list(serial.iterdir())):
+        msg = f"dump2py --jobs {JOBS} wrote other files than dump2py: {differ}"
+        raise BenchError(msg)
+    shutil.rmtree(directory)
+    return replace(step, name=f"dump2py --jobs {JOBS}")
+
+
+def _dump_file(path: Path) -> bytes | None:
+    """Return the bytes of a dump file, restore.py without its time stamps."""
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    if path.name != "restore.py":
+        return data
+    keep = (b"# Generated", b"CREATED")
+    return b"\n".join(x for x in data.split(b"\n") if not x.startswith(keep))
 
 
 def measure_transform(server: Server, source: str, rows: int) -> Measurement:
@@ -238,6 +274,8 @@ def run_engine(server: Server, args: argparse.Namespace) -> EngineResult:
         transform = measure_transform(server, source, rows)
         raw = measure_raw(server, source)
         found = {"dump": dump, "restore": restore, "restore_transform": transform}
+        if server.engine == "postgres":
+            found["dump_jobs"] = measure_jobs(server, source, rows)
         _keep_best(steps, {**found, **raw})
         _keep_best(steps, {"startup": _startup(server)})
     if args.skip_django:
