@@ -67,11 +67,16 @@ class Child:
 def run_child(args: list[str], env: dict[str, str], log: Path) -> Child:
     """Run *args* from the repository root; return its wall time and peak RSS.
 
-    ``os.wait4`` gives the resource usage of exactly this child (its
-    ``ru_maxrss``), not of every child the benchmark ran.
+    The peak RSS is the one the child reports at exit
+    (:func:`benchmarks.rawio.record_peak_rss`); ``ru_maxrss`` of
+    ``os.wait4``, which may start at this process's own peak, only when the
+    child reported none.
 
     :raises BenchError: when the command exits with a non-zero status.
     """
+    peak = log.with_suffix(".peak")
+    peak.unlink(missing_ok=True)
+    env = {**env, "BENCH_PEAK_FILE": str(peak)}
     with log.open("w", encoding="utf-8") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -87,8 +92,10 @@ def run_child(args: list[str], env: dict[str, str], log: Path) -> Child:
         shown = " ".join(args[1:])
         msg = f"`{shown}` exited with status {proc.returncode}:\n{tail}"
         raise BenchError(msg)
-    # ru_maxrss is in KiB on Linux.
-    return Child(seconds, usage.ru_maxrss / 1024, output)
+    # Both are in KiB on Linux.
+    kib = int(peak.read_text()) if peak.exists() else usage.ru_maxrss
+    peak.unlink(missing_ok=True)
+    return Child(seconds, kib / 1024, output)
 
 
 def directory_size(path: Path) -> int:

@@ -14,6 +14,9 @@ if __name__ == "__main__":
     # import the same way from any working directory.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+    from benchmarks.rawio import record_peak_rss
+
+    record_peak_rss()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -22,6 +22,7 @@ deletes the rows of the target's tables and inserts the source's rows with
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import sqlite3
@@ -206,8 +207,35 @@ def _inserter(conn: Any, table: str, names: str, width: int) -> Iterator[Put]:
         yield lambda rows: cursor.executemany(sql, rows)
 
 
+def record_peak_rss() -> None:
+    """Write this program's peak RSS (KiB) at exit into ``$BENCH_PEAK_FILE``.
+
+    A child's ``ru_maxrss`` starts at its parent's peak when that is higher
+    (Linux keeps the high-water mark across fork and exec), and the
+    benchmark's own process grows with the values it checks. ``VmHWM`` of
+    ``/proc/self/status`` counts from the program's exec on.
+    """
+    path = os.environ.get("BENCH_PEAK_FILE")
+    if not path:
+        return
+
+    def write() -> None:
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                lines = status.read().splitlines()
+        except OSError:
+            return
+        for line in lines:
+            if line.startswith("VmHWM:"):
+                with open(path, "w", encoding="ascii") as out:
+                    out.write(line.split()[1])
+
+    atexit.register(write)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one raw read or write; print its figures as JSON."""
+    record_peak_rss()
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
     reading = sub.add_parser("read")
