@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
 
 from lino_migrate.dump.writer import FileWriter, format_literal
+from lino_migrate.exceptions import DumpFormatError
 from lino_migrate.restore.literals import parse_literal
 from lino_migrate.restore.reader import DumpMeta, read_rows, verify_files
 from lino_migrate.schema import FieldInfo, ModelInfo
@@ -132,3 +134,46 @@ def test_parse_literal_reads_literals() -> None:
     """Constant tuples, negative numbers, bytes, nested lists read back equal."""
     value = ((1, -2, 3.5, -0.0, None, True, "x", b"\x00"), (2, [1, {"a": (1,)}], ""))
     assert value == parse_literal(repr(value))
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64, 1 << 20])
+def test_any_block_size_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Files are read in blocks; lines and characters cut by a block are whole."""
+    import lino_migrate.restore.reader as reader
+
+    rows = [(i, v) for i, v in enumerate(["é€\U0001f600", "", None, "x" * 300], 1)]
+    writer = FileWriter(tmp_path, 3)
+    writer.write(INFO, rows * 2)
+    meta = _meta(tmp_path, writer)
+    monkeypatch.setattr(reader, "BLOCK", block)
+    assert [] == verify_files(meta)
+    back = [r for e in meta.files for batch in read_rows(meta, e) for r in batch]
+    assert rows * 2 == back
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: d + b"\n", "line 9 follows the ')' that closes ROWS"),
+        (lambda d: d + b"    (9, 'x'),\n)\n", "line 9 follows the ')'"),
+        (lambda d: d.replace(b"ROWS = (", b"ROWS = ["), "no 'ROWS = (' line"),
+        (lambda d: d[:-2], "not closed"),
+        (lambda d: d[:-1], "the last line, 8, has no line break"),
+        (lambda d: d.replace(b"'a'", b"'\xff'"), "not UTF-8"),
+    ],
+)
+def test_misshapen_file_is_refused(
+    tmp_path: Path, damage: object, message: str
+) -> None:
+    """A file whose shape is wrong is refused with the line, even with --accept-edits."""
+    writer = FileWriter(tmp_path, 10)
+    writer.write(INFO, [(1, "a"), (2, "b"), (3, None)])
+    meta = _meta(tmp_path, writer)
+    path = tmp_path / meta.files[0].name
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    with pytest.raises(DumpFormatError, match=re.escape(message)):
+        verify_files(meta, accept_edits=True)
+    with pytest.raises(DumpFormatError, match=re.escape(message)):
+        list(read_rows(meta, meta.files[0]))

@@ -10,6 +10,7 @@ only.
 from __future__ import annotations
 
 import ast
+import codecs
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,6 +124,8 @@ def _expect_scalar(value: Any) -> Any:
 def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
     """Check every data file's sha256, header and row count.
 
+    Files are read line by line: memory does not grow with their size.
+
     :param accept_edits: accept a file whose sha256 or row count differs from
         what ``restore.py`` recorded (a person edited it); the file must still
         be well-formed. The entries of *meta* then get the new figures.
@@ -133,43 +136,117 @@ def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
     files = list(meta.files)
     for index, entry in enumerate(files):
         path = meta.directory / entry.name
+        digest = hashlib.sha256()
         try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise DumpFormatError(path, f"cannot read the data file: {e}") from e
-        found = hashlib.sha256(data).hexdigest()
+            lines = _row_lines(path, meta.schema[entry.model], digest)
+            rows = sum(len(batch) for _first, batch in lines)
+            found = digest.hexdigest()
+        except DumpFormatError:
+            # A damaged file: its checksum says so first, when it has one.
+            found = _sha256(path)
+            if found != entry.sha256 and not accept_edits:
+                raise ChecksumError(path, entry.sha256, found) from None
+            raise
         if found != entry.sha256 and not accept_edits:
             raise ChecksumError(path, entry.sha256, found)
-        _header, lines = _split(path, data, meta.schema[entry.model])
-        if found == entry.sha256 and len(lines) != entry.rows:
-            msg = f"holds {len(lines)} rows, restore.py recorded {entry.rows}"
+        if found == entry.sha256 and rows != entry.rows:
+            msg = f"holds {rows} rows, restore.py recorded {entry.rows}"
             raise DumpFormatError(path, msg)
         if found != entry.sha256:
             edits.append(
                 f"{entry.name} was edited (sha256 {found}, restore.py recorded "
-                f"{entry.sha256}; {len(lines)} rows, recorded {entry.rows}): accepted"
+                f"{entry.sha256}; {rows} rows, recorded {entry.rows}): accepted"
             )
-            files[index] = FileEntry(entry.model, entry.name, len(lines), found)
+            files[index] = FileEntry(entry.model, entry.name, rows, found)
     meta.files = tuple(files)
     return edits
 
 
-def _split(path: Path, data: bytes, info: ModelInfo) -> tuple[list[str], list[str]]:
-    """Return the header lines and the row lines of a data file."""
+#: Bytes read from a data file at a time.
+BLOCK = 1 << 20
+
+
+def _sha256(path: Path) -> str:
+    """Return the sha256 of the file *path*, read in blocks."""
+    digest = hashlib.sha256()
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DumpFormatError(path, f"not UTF-8: {e}") from e
-    lines = text.split("\n")
-    try:
-        start = lines.index("ROWS = (")
-    except ValueError:
-        raise DumpFormatError(path, "no 'ROWS = (' line") from None
-    if lines[-2:] != [")", ""]:
+        with path.open("rb") as file:
+            while block := file.read(BLOCK):
+                digest.update(block)
+    except OSError as e:
+        raise DumpFormatError(path, f"cannot read the data file: {e}") from e
+    return digest.hexdigest()
+
+
+def _row_lines(
+    path: Path, info: ModelInfo, digest: Any = None
+) -> Iterator[tuple[int, list[str]]]:
+    """Yield the row lines of a data file in batches, with the first line's number.
+
+    The file is read in blocks, each line decoded once: memory does not grow
+    with its size. The header is checked first, the closing ``)`` last;
+    every byte read also goes into *digest* when one is given.
+
+    :raises DumpFormatError: for an unreadable, misshapen or truncated file.
+    """
+    header: list[str] | None = []
+    closed = False
+    for first, lines in _line_blocks(path, digest):
+        start = 0
+        if header is not None:
+            if "ROWS = (" not in lines:
+                header += lines
+                continue
+            start = lines.index("ROWS = (") + 1
+            _check_header(path, header + lines[: start - 1], info)
+            header = None
+        if closed:
+            msg = f"line {first + start} follows the ')' that closes ROWS"
+            raise DumpFormatError(path, msg)
+        end = len(lines)
+        if ")" in lines[start:]:
+            end = lines.index(")", start)
+            closed = True
+            if end + 1 < len(lines):
+                msg = f"line {first + end + 1} follows the ')' that closes ROWS"
+                raise DumpFormatError(path, msg)
+        for at in range(start, end, PARSE_BATCH):
+            yield first + at, lines[at : min(at + PARSE_BATCH, end)]
+    if header is not None:
+        raise DumpFormatError(path, "no 'ROWS = (' line")
+    if not closed:
         raise DumpFormatError(path, "the ROWS tuple is not closed: file truncated?")
-    header = lines[:start]
-    _check_header(path, header, info)
-    return header, lines[start + 1 : -2]
+
+
+def _line_blocks(path: Path, digest: Any) -> Iterator[tuple[int, list[str]]]:
+    """Yield the lines of the file *path* in blocks, with the first one's number.
+
+    Lines come without their line break; the last line of the file must have
+    one: a file cut short does not.
+    """
+    decode = codecs.getincrementaldecoder("utf-8")().decode
+    number, rest = 1, ""
+    try:
+        with path.open("rb") as file:
+            while block := file.read(BLOCK):
+                if digest is not None:
+                    digest.update(block)
+                lines = (rest + decode(block)).split("\n")
+                rest = lines.pop()
+                if lines:
+                    yield number, lines
+                    number += len(lines)
+            rest += decode(b"", final=True)
+    except OSError as e:
+        raise DumpFormatError(path, f"cannot read the data file: {e}") from e
+    except UnicodeDecodeError as e:
+        raise DumpFormatError(path, f"not UTF-8 from line {number} on: {e}") from e
+    if rest:
+        msg = (
+            "the ROWS tuple is not closed: the last line, "
+            f"{number}, has no line break (file truncated?)"
+        )
+        raise DumpFormatError(path, msg)
 
 
 def _check_header(path: Path, header: list[str], info: ModelInfo) -> None:
@@ -196,19 +273,16 @@ def read_rows(meta: DumpMeta, entry: FileEntry) -> Iterator[list[tuple[Any, ...]
     """
     path = meta.directory / entry.name
     info = meta.schema[entry.model]
-    _header, lines = _split(path, path.read_bytes(), info)
     width = len(info.fields)
-    first_line = len(_header) + 2
-    for start in range(0, len(lines), PARSE_BATCH):
-        chunk = lines[start : start + PARSE_BATCH]
+    for first_line, chunk in _row_lines(path, info):
         try:
             rows = parse_rows(chunk)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
-            where = f"lines {first_line + start}-{first_line + start + len(chunk) - 1}"
+            where = f"lines {first_line}-{first_line + len(chunk) - 1}"
             raise DumpFormatError(path, f"{where} are not literal rows: {e}") from e
         for offset, row in enumerate(rows):
             if type(row) is not tuple or len(row) != width:
-                line = first_line + start + offset
+                line = first_line + offset
                 msg = f"line {line}: expected a tuple of {width} values, found {row!r:.200}"
                 raise DumpFormatError(path, msg)
-        yield list(rows)
+        yield rows
