@@ -6,6 +6,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -21,8 +22,18 @@ class LinoMigrateConfig(AppConfig):
 
         Importing registers their ``@migrator`` functions into
         :data:`migrations_registry.default_registry`; a duplicate version is an
-        error here, at start-up.
+        error here, at start-up, and so is a module that does not parse.
+
+        :raises ImproperlyConfigured: naming the file and line that does not parse.
         """
-        autodiscover_modules("migrators")
-        for module in getattr(settings, "LINO_MIGRATE", {}).get("MIGRATORS", ()):
-            import_module(module)
+        try:
+            autodiscover_modules("migrators")
+            for module in getattr(settings, "LINO_MIGRATE", {}).get("MIGRATORS", ()):
+                import_module(module)
+        except SyntaxError as e:
+            msg = (
+                f"{e.filename}, line {e.lineno}: {e.msg}. lino_migrate imports "
+                "every migrators module when Django starts: fix this file first "
+                "(manage.py makemigrator does not edit a file that does not parse)."
+            )
+            raise ImproperlyConfigured(msg) from e

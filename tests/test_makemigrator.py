@@ -451,7 +451,7 @@ def test_unparsable_file_stops_a_real_site(make_site: Any, tmp_path: Path) -> No
     """In a site, a broken migrators.py stops manage.py at start-up; nothing is written.
 
     Every app's migrators.py is imported when Django starts, so the command
-    never runs: Python's SyntaxError names the file and the line.
+    never runs: the error names the file and the line.
     """
     package = _variant_without_migrators(tmp_path)
     target = make_site("broken", "3").at("3", package)
@@ -462,6 +462,10 @@ def test_unparsable_file_stops_a_real_site(make_site: Any, tmp_path: Path) -> No
     )
     assert 1 == made.returncode
     assert f'File "{path}", line 2\n' in made.stderr
-    assert made.stderr.splitlines()[-1].startswith("SyntaxError: ")
+    last = made.stderr.splitlines()[-1]
+    assert last.startswith(
+        f"django.core.exceptions.ImproperlyConfigured: {path}, line 2: "
+    )
+    assert "fix this file first" in last
     assert "X = 1\ndef to_0_9(m:\n    pass\n" == path.read_text()
     assert ["migrators.py"] == [p.name for p in path.parent.glob("*migrators.py*")]
