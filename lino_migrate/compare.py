@@ -18,7 +18,7 @@ from typing import Any
 
 from lino_migrate.dump.values import literal_decoder
 from lino_migrate.exceptions import DumpFormatError
-from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
+from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
 from lino_migrate.schema import FieldInfo, ModelInfo
 
 __all__ = [
@@ -138,19 +138,6 @@ class DumpComparison:
         """
         for label in self.labels:
             yield compare_model(self.a, self.b, label)
-
-
-def open_dump(path: Path | str) -> DumpMeta:
-    """Return the verified metadata of the dump at *path* (its directory or ``restore.py``).
-
-    :raises DumpFormatError: for a missing or malformed ``restore.py``, and a
-        missing, damaged (:class:`~lino_migrate.exceptions.ChecksumError`) or
-        truncated data file.
-    """
-    path = Path(path)
-    meta = read_meta(path if path.is_file() else path / "restore.py")
-    verify_files(meta)
-    return meta
 
 
 def compare_dumps(a: Path | str, b: Path | str) -> DumpComparison:

@@ -27,7 +27,7 @@ from django.db.models import NOT_PROVIDED
 from packaging.version import InvalidVersion, Version
 
 from lino_migrate.exceptions import MakeMigratorError, UpgradeError
-from lino_migrate.restore.reader import read_meta
+from lino_migrate.restore.reader import open_dump
 from lino_migrate.rewrite import MigratorOp, RewriteResult, add_migrator
 from lino_migrate.schema import describe, dumpable_models, model_label
 from lino_migrate.upgrade import UpgradePlan, examine_upgrade
@@ -123,7 +123,7 @@ def make_migrator(
     registry = registry or default_registry
     pairs = parse_renames(renames)
     config, target = _app_and_version(app_label, version)
-    meta = read_meta(dump / "restore.py" if dump.is_dir() else dump)
+    meta = open_dump(dump, verify=False)
     dumped = _check_versions(app_label, target, meta.versions, app_version(config))
     path = Path(config.path) / "migrators.py"
     source = _read(path)

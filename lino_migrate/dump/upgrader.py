@@ -31,7 +31,7 @@ from lino_migrate.naturalkeys import (
     generic_key_columns,
     references,
 )
-from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
+from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
 from lino_migrate.restore.router import decoded_dicts
 from lino_migrate.rewrite.restore_script import replace_metadata
 from lino_migrate.schema import ModelInfo, describe, sort_models
@@ -67,8 +67,7 @@ def upgrade_dump(
         without *overwrite*.
     """
     old, new = Path(old), Path(new)
-    meta = read_meta(old / "restore.py" if old.is_dir() else old)
-    verify_files(meta)
+    meta = open_dump(old)
     upgrade = plan_upgrade(meta, registry)
     if new.exists() and not overwrite:
         raise DumpExistsError(new)

@@ -22,7 +22,7 @@ from lino_migrate.exceptions import ChecksumError, DumpFormatError
 from lino_migrate.restore.literals import parse_rows
 from lino_migrate.schema import ModelInfo
 
-__all__ = ["DumpMeta", "read_meta", "read_rows", "verify_files"]
+__all__ = ["DumpMeta", "open_dump", "read_meta", "read_rows", "verify_files"]
 
 _REQUIRED = ("FORMAT", "VERSIONS", "SCHEMA", "FILES")
 _OPTIONAL: dict[str, Any] = {
@@ -121,10 +121,24 @@ def _expect_scalar(value: Any) -> Any:
     return value
 
 
+def open_dump(path: Path | str, *, verify: bool = True) -> DumpMeta:
+    """Return the metadata of the dump at *path*, its directory or its ``restore.py``.
+
+    :param verify: check every data file first (:func:`verify_files`).
+    :raises DumpFormatError: for a missing or malformed ``restore.py`` and,
+        verifying, a missing, damaged or truncated data file.
+    """
+    path = Path(path)
+    meta = read_meta(path / "restore.py" if path.is_dir() else path)
+    if verify:
+        verify_files(meta)
+    return meta
+
+
 def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
     """Check every data file's sha256, header and row count.
 
-    Files are read line by line: memory does not grow with their size.
+    Files are read in blocks: memory does not grow with their size.
 
     :param accept_edits: accept a file whose sha256 or row count differs from
         what ``restore.py`` recorded (a person edited it); the file must still
@@ -167,15 +181,12 @@ BLOCK = 1 << 20
 
 
 def _sha256(path: Path) -> str:
-    """Return the sha256 of the file *path*, read in blocks."""
-    digest = hashlib.sha256()
+    """Return the sha256 of the file *path*."""
     try:
         with path.open("rb") as file:
-            while block := file.read(BLOCK):
-                digest.update(block)
+            return hashlib.file_digest(file, "sha256").hexdigest()
     except OSError as e:
         raise DumpFormatError(path, f"cannot read the data file: {e}") from e
-    return digest.hexdigest()
 
 
 def _row_lines(

@@ -82,26 +82,19 @@ class _Sink:
     #: the attnames a row may have: the model's stored fields
     allowed: frozenset[str]
     pk: str | None
-    #: the values of a row dict that has exactly the attnames, else None
-    exact: Callable[[dict[str, Any]], tuple[Any, ...] | None]
     pending: list[tuple[Any, ...]] = field(default_factory=list)
     #: rows without their automatic primary key, written after all others
     deferred: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        #: the values of a row dict that has exactly the attnames, else None
+        self.exact = _exact_values(self.attnames)
         #: where the automatic primary key is in a row's values, if written
         self.pk_index = (
             self.attnames.index(self.pk)
             if self.pk is not None and self.pk in self.attnames
             else None
         )
-
-    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        """Return the row's values in attname order, filling what it lacks."""
-        exact = self.exact(row)
-        if exact is not None:
-            return exact
-        return _filled(row, self.attnames, self.target.fills)
 
 
 @dataclass
@@ -131,7 +124,7 @@ class RowRouter:
                 if sink.pk is not None and row.get(sink.pk) is None:
                     sink.deferred.append(row)
                     continue
-                values = sink.values(row)
+                values = _filled(row, sink.attnames, sink.target.fills)
             elif sink.pk is not None and (
                 sink.pk_index is None or values[sink.pk_index] is None
             ):
@@ -180,7 +173,6 @@ class RowRouter:
             attnames,
             allowed,
             pk.attname if auto and pk else None,
-            _exact_values(attnames),
         )
         self.sinks[label] = sink
         return sink

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.planreport import format_plan, plan_report
-from lino_migrate.restore.reader import read_meta, verify_files
+from lino_migrate.restore.reader import open_dump
 
 
 class Command(BaseCommand):
@@ -27,10 +26,8 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["dump"])
         try:
-            meta = read_meta(path / "restore.py" if path.is_dir() else path)
-            verify_files(meta)
+            meta = open_dump(options["dump"])
         except LinoMigrateError as e:
             raise CommandError(str(e)) from e
         report = plan_report(meta)
