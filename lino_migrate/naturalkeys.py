@@ -16,22 +16,14 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
+from lino_migrate.format.layout import CONTENT_TYPE, KEY_OF_LABEL, PERMISSION
 from lino_migrate.schema import model_label
 
 __all__ = [
-    "CONTENT_TYPE",
-    "PERMISSION",
     "generic_key_columns",
     "read_natural_keys",
+    "references",
 ]
-
-CONTENT_TYPE = "contenttypes.contenttype"
-PERMISSION = "auth.permission"
-#: The natural key of a content type's own row, and of a permission's.
-KEY_OF_LABEL = {
-    CONTENT_TYPE: ("contenttypes", "contenttype"),
-    PERMISSION: ("auth", "permission"),
-}
 
 
 def read_natural_keys(using: str) -> dict[str, dict[Any, tuple[str, ...]]]:

@@ -9,80 +9,24 @@ key holds UUIDs).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.db import models
 
+from lino_migrate.format.layout import (
+    NATURAL_KEY_MODELS,
+    NATURAL_KEYS,
+    FieldInfo,
+    ModelInfo,
+)
+
 __all__ = [
-    "NATURAL_KEY_MODELS",
-    "FieldInfo",
-    "ModelInfo",
     "describe",
     "dumpable_models",
     "model_label",
     "value_field",
 ]
-
-#: Models whose rows a dump holds by natural key, without their ids: the ids
-#: differ from database to database, the natural keys do not.
-NATURAL_KEYS = {
-    "contenttypes.contenttype": ("app_label", "model"),
-    "auth.permission": ("content_type_id", "codename"),
-}
-NATURAL_KEY_MODELS = tuple(NATURAL_KEYS)
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """One stored column of a model."""
-
-    name: str
-    attname: str
-    column: str
-    type: str
-    null: bool
-    target: str | None
-
-    def as_literal(self) -> tuple[Any, ...]:
-        """Return the tuple written into ``SCHEMA``."""
-        return (self.name, self.attname, self.column, self.type, self.null, self.target)
-
-    @classmethod
-    def from_literal(cls, value: Sequence[Any]) -> FieldInfo:
-        """Return the field described by a ``SCHEMA`` tuple."""
-        name, attname, column, type_, null, target = value
-        return cls(name, attname, column, type_, bool(null), target)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """The table of one concrete model and its stored columns."""
-
-    label: str
-    table: str
-    pk: tuple[str, ...]
-    fields: tuple[FieldInfo, ...]
-
-    @property
-    def attnames(self) -> tuple[str, ...]:
-        """Return the attnames of the stored columns, in order."""
-        return tuple(f.attname for f in self.fields)
-
-    def as_literal(self) -> dict[str, Any]:
-        """Return the dict written into ``SCHEMA``."""
-        return {
-            "table": self.table,
-            "pk": self.pk,
-            "fields": tuple(f.as_literal() for f in self.fields),
-        }
-
-    @classmethod
-    def from_literal(cls, label: str, value: dict[str, Any]) -> ModelInfo:
-        """Return the model described by a ``SCHEMA`` entry."""
-        fields = tuple(FieldInfo.from_literal(f) for f in value["fields"])
-        return cls(label, value["table"], tuple(value["pk"]), fields)
 
 
 def model_label(model: type[models.Model]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from lino_migrate.compare import comparable
+from lino_migrate.reports.compare import comparable
 from tests.conftest import Site
 from tests.dumps import reseal
 from tests.test_upgrade_e2e import STATES, _release_1_dump

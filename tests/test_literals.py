@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lino_migrate.restore.literals import parse_literal, parse_rows
+from lino_migrate.format.literals import parse_literal, parse_rows
 
 VALUES = st.one_of(
     st.none(),

@@ -14,11 +14,11 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from lino_migrate import makemigrator
-from lino_migrate.dump.writer import FORMAT
 from lino_migrate.exceptions import MakeMigratorError
-from lino_migrate.makemigrator import make_migrator
-from lino_migrate.schema import FieldInfo, ModelInfo, describe, dumpable_models
+from lino_migrate.format.layout import FORMAT, FieldInfo, ModelInfo
+from lino_migrate.schema import describe, dumpable_models
+from lino_migrate.upgrade import makemigrator
+from lino_migrate.upgrade.makemigrator import make_migrator
 from lino_migrate.versions import app_versions
 from migrations_registry import Registry
 from tests.conftest import ROOT

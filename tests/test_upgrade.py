@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from lino_migrate.exceptions import UpgradeError
+from lino_migrate.format.layout import FieldInfo, ModelInfo
+from lino_migrate.restore.plan import plan_upgrade
 from lino_migrate.restore.reader import DumpMeta
-from lino_migrate.schema import FieldInfo, ModelInfo, describe
-from lino_migrate.upgrade import plan_upgrade
+from lino_migrate.schema import describe
 from lino_migrate.versions import app_versions
 from migrations_registry import Registry
 from tests.site.library.models import Genre, Publisher

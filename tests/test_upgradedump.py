@@ -11,10 +11,10 @@ import pytest
 from django.core.management import call_command
 
 import lino_migrate
-from lino_migrate.dump.upgrader import upgrade_dump
-from lino_migrate.dump.writer import METADATA
 from lino_migrate.exceptions import DumpFormatError
+from lino_migrate.format.layout import METADATA
 from lino_migrate.rewrite.restore_script import replace_metadata
+from lino_migrate.upgrade.upgradedump import upgrade_dump
 from tests.test_upgrade_e2e import SHOP3, _release_1_dump
 
 HOOK = '''def after_restore(ctx):

@@ -11,13 +11,9 @@ from django.db import models
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
-from lino_migrate.dump.values import (
-    compose,
-    db_preparer,
-    dump_encoder,
-    literal_decoder,
-    literal_preparer,
-)
+from lino_migrate.dump.encoders import dump_encoder
+from lino_migrate.format.codec import compose, literal_decoder
+from lino_migrate.restore.preparers import db_preparer, literal_preparer
 
 DATETIMES = [
     "2024-05-01 10:00:00",

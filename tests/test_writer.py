@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from lino_migrate.dump.writer import FileWriter, format_literal
+from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import DumpFormatError
-from lino_migrate.restore.literals import parse_literal
+from lino_migrate.format.layout import FieldInfo, ModelInfo, format_literal
+from lino_migrate.format.literals import parse_literal
 from lino_migrate.restore.reader import DumpMeta, read_rows, verify_files
-from lino_migrate.schema import FieldInfo, ModelInfo
 
 INFO = ModelInfo(
     "app.thing",

@@ -13,34 +13,27 @@ from typing import Any
 import django
 from django.db import DatabaseError, connections, models, transaction
 
+from lino_migrate.dump.encoders import dump_encoder
 from lino_migrate.dump.parallel import check_jobs, dump_in_parallel
 from lino_migrate.dump.snapshot import read_batches, read_transaction
-from lino_migrate.dump.values import Converter, compose, dump_encoder
-from lino_migrate.dump.writer import (
-    FORMAT,
-    FileEntry,
-    FileWriter,
-    render_restore_script,
-)
+from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import (
     DumpExistsError,
     DumpReadError,
     EncodeError,
     LinoMigrateError,
 )
-from lino_migrate.naturalkeys import (
+from lino_migrate.format.codec import Converter, compose
+from lino_migrate.format.layout import (
+    FORMAT,
     KEY_OF_LABEL,
-    generic_key_columns,
-    read_natural_keys,
-    references,
-)
-from lino_migrate.schema import (
     NATURAL_KEYS,
+    FileEntry,
     ModelInfo,
-    describe,
-    dumpable_models,
-    model_label,
+    render_restore_script,
 )
+from lino_migrate.naturalkeys import generic_key_columns, read_natural_keys, references
+from lino_migrate.schema import describe, dumpable_models, model_label
 from lino_migrate.versions import app_versions, applied_migrations
 
 __all__ = ["DumpResult", "dump"]

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.schema import ModelInfo
+from lino_migrate.format.layout import ModelInfo
 
 __all__ = ["read_batches", "read_transaction"]
 

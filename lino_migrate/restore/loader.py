@@ -14,16 +14,11 @@ from typing import Any
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.dump.values import (
-    Converter,
-    compose,
-    db_preparer,
-    literal_decoder,
-    literal_preparer,
-)
 from lino_migrate.exceptions import LoadError
-from lino_migrate.naturalkeys import KEY_OF_LABEL, generic_key_columns
-from lino_migrate.schema import FieldInfo, ModelInfo
+from lino_migrate.format.codec import Converter, compose, literal_decoder
+from lino_migrate.format.layout import KEY_OF_LABEL, FieldInfo, ModelInfo
+from lino_migrate.naturalkeys import generic_key_columns
+from lino_migrate.restore.preparers import db_preparer, literal_preparer
 
 __all__ = ["TableLoader", "delete_rows"]
 

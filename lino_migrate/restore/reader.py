@@ -3,7 +3,7 @@
 ``restore.py`` is parsed, not imported: only its literal assignments are
 read. Data files are checked against the sha256 and row count recorded in
 ``restore.py`` before anything is written, then parsed in batches of lines
-by :func:`~lino_migrate.restore.literals.parse_rows`, which accepts literals
+by :func:`~lino_migrate.format.literals.parse_rows`, which accepts literals
 only.
 """
 
@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lino_migrate.dump.writer import FORMAT, FileEntry
 from lino_migrate.exceptions import ChecksumError, DumpFormatError
-from lino_migrate.restore.literals import parse_rows
-from lino_migrate.schema import ModelInfo
+from lino_migrate.format.layout import FORMAT, FileEntry, ModelInfo
+from lino_migrate.format.literals import parse_rows
 
 __all__ = ["DumpMeta", "open_dump", "read_meta", "read_rows", "verify_files"]
 

@@ -13,17 +13,22 @@ from django.core.management.color import no_style
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.dump.writer import FileEntry
 from lino_migrate.exceptions import LoadError
-from lino_migrate.naturalkeys import CONTENT_TYPE, PERMISSION, references
+from lino_migrate.format.layout import (
+    CONTENT_TYPE,
+    NATURAL_KEYS,
+    PERMISSION,
+    FileEntry,
+    ModelInfo,
+)
+from lino_migrate.naturalkeys import references
 from lino_migrate.restore.checks import check_foreign_keys
+from lino_migrate.restore.keymaps import ContentTypeIds, PermissionIds
 from lino_migrate.restore.loader import TableLoader, delete_rows
-from lino_migrate.restore.naturalkeys import ContentTypeIds, PermissionIds
+from lino_migrate.restore.plan import UpgradePlan, plan_upgrade
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
 from lino_migrate.restore.sequences import SequenceState
-from lino_migrate.schema import NATURAL_KEYS, ModelInfo
-from lino_migrate.upgrade import UpgradePlan, plan_upgrade
 from migrations_registry import Registry, RegistryError
 
 __all__ = ["ModelReport", "RestoreContext", "RestoreReport", "restore"]

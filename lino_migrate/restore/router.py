@@ -10,11 +10,12 @@ from typing import Any
 from django.apps import apps
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.dump.values import literal_decoder
 from lino_migrate.exceptions import LoadError
+from lino_migrate.format.codec import literal_decoder
+from lino_migrate.format.layout import ModelInfo
 from lino_migrate.restore.loader import TableLoader, delete_rows
-from lino_migrate.schema import ModelInfo, describe
-from lino_migrate.upgrade import Target, make_target
+from lino_migrate.restore.plan import Target, make_target
+from lino_migrate.schema import describe
 
 __all__ = ["RowRouter", "decoded_dicts"]
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import libcst as cst
 
-from lino_migrate.dump.writer import METADATA, format_literal, header_comment
 from lino_migrate.exceptions import DumpFormatError
+from lino_migrate.format.layout import METADATA, format_literal, header_comment
 from lino_migrate.rewrite.result import RewriteResult
 
 __all__ = ["RewriteResult", "replace_metadata"]

@@ -9,9 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from lino_migrate.drift import check_database, format_report
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.reports.drift import check_database, format_report
 
 
 class Command(BaseCommand):

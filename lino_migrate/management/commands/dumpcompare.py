@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lino_migrate.compare import compare_dumps
-from lino_migrate.comparereport import write_json, write_text
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.reports.compare import compare_dumps
+from lino_migrate.reports.comparetext import write_json, write_text
 
 
 class Command(BaseCommand):

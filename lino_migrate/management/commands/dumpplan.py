@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
-from lino_migrate.planreport import format_plan, plan_report
+from lino_migrate.reports.plantext import format_plan, plan_report
 from lino_migrate.restore.reader import open_dump
 
 

@@ -1,6 +1,6 @@
 """``manage.py makemigrator APP --from DUMP``: write the migrator that a dump needs.
 
-A thin layer over :func:`lino_migrate.makemigrator.make_migrator`.
+A thin layer over :func:`lino_migrate.upgrade.makemigrator.make_migrator`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
-from lino_migrate.makemigrator import make_migrator
+from lino_migrate.upgrade.makemigrator import make_migrator
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lino_migrate.dump.upgrader import upgrade_dump
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.upgrade.upgradedump import upgrade_dump
 
 
 class Command(BaseCommand):

@@ -27,10 +27,10 @@ from django.db.models import NOT_PROVIDED
 from packaging.version import InvalidVersion, Version
 
 from lino_migrate.exceptions import MakeMigratorError, UpgradeError
+from lino_migrate.restore.plan import UpgradePlan, examine_upgrade
 from lino_migrate.restore.reader import open_dump
 from lino_migrate.rewrite import MigratorOp, RewriteResult, add_migrator
 from lino_migrate.schema import describe, dumpable_models, model_label
-from lino_migrate.upgrade import UpgradePlan, examine_upgrade
 from lino_migrate.versions import app_version
 from migrations_registry import Registry, default_registry
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lino_migrate.restore.plan import UpgradePlan, examine_upgrade
 from lino_migrate.restore.reader import DumpMeta
-from lino_migrate.upgrade import UpgradePlan, examine_upgrade
 from migrations_registry import Registry
 
 __all__ = ["format_plan", "plan_report"]

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lino_migrate.dump.values import literal_decoder
 from lino_migrate.exceptions import DumpFormatError
+from lino_migrate.format.codec import literal_decoder
+from lino_migrate.format.layout import FieldInfo, ModelInfo
 from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
-from lino_migrate.schema import FieldInfo, ModelInfo
 
 __all__ = [
     "DumpComparison",

@@ -22,20 +22,22 @@ from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 
 from lino_migrate.dump.dumper import _move_into_place
-from lino_migrate.dump.values import literal_encoder
-from lino_migrate.dump.writer import FORMAT, FileEntry, FileWriter
+from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import DumpExistsError, LoadError
-from lino_migrate.naturalkeys import (
+from lino_migrate.format.codec import literal_encoder
+from lino_migrate.format.layout import (
     CONTENT_TYPE,
+    FORMAT,
     PERMISSION,
-    generic_key_columns,
-    references,
+    FileEntry,
+    ModelInfo,
 )
+from lino_migrate.naturalkeys import generic_key_columns, references
+from lino_migrate.restore.plan import Target, UpgradePlan, make_target, plan_upgrade
 from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
 from lino_migrate.restore.router import decoded_dicts
 from lino_migrate.rewrite.restore_script import replace_metadata
-from lino_migrate.schema import ModelInfo, describe, sort_models
-from lino_migrate.upgrade import Target, UpgradePlan, make_target, plan_upgrade
+from lino_migrate.schema import describe, sort_models
 from lino_migrate.versions import app_versions
 from migrations_registry import Registry, RegistryError
 

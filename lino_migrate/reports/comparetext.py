@@ -1,7 +1,7 @@
 """Write the comparison of two dumps for a person or a program (``dumpcompare``).
 
 Both writers take the models one at a time from
-:meth:`~lino_migrate.compare.DumpComparison.models` and write each before the
+:meth:`~lino_migrate.reports.compare.DumpComparison.models` and write each before the
 next is compared, so that only one model's differences are held in memory.
 """
 
@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lino_migrate.compare import (
+from lino_migrate.format.layout import FieldInfo
+from lino_migrate.reports.compare import (
     DumpComparison,
     FieldChange,
     ModelComparison,
@@ -21,7 +22,6 @@ from lino_migrate.compare import (
     RowChange,
 )
 from lino_migrate.restore.reader import DumpMeta
-from lino_migrate.schema import FieldInfo
 
 __all__ = ["CompareSummary", "jsonable", "model_document", "write_json", "write_text"]
 

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
 from lino_migrate.exceptions import LoadError
-from lino_migrate.naturalkeys import PERMISSION
+from lino_migrate.format.layout import PERMISSION
 
 __all__ = ["ContentTypeIds", "PermissionIds"]
 

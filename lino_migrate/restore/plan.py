@@ -17,8 +17,9 @@ from django.db import models
 from django.db.models import NOT_PROVIDED
 
 from lino_migrate.exceptions import UpgradeError
+from lino_migrate.format.layout import NATURAL_KEYS, ModelInfo
 from lino_migrate.restore.reader import DumpMeta
-from lino_migrate.schema import NATURAL_KEYS, ModelInfo, describe
+from lino_migrate.schema import describe
 from lino_migrate.versions import app_versions
 from migrations_registry import (
     Plan,

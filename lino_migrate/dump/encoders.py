@@ -1,0 +1,165 @@
+"""Turn the raw values a database returns into the literals of a data file.
+
+One function per column, chosen once (:func:`dump_encoder`). Values are
+handled by their *value type*, never through a custom field's
+``from_db_value``: a dump keeps what the database holds. Django's backend
+converters (SQLite stores datetimes, decimals and UUIDs as text) run first,
+and a value they cannot read is refused, not dumped as ``NULL``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from lino_migrate.format.codec import ENCODERS, Converter
+from lino_migrate.schema import value_field
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Field
+
+__all__ = ["dump_encoder"]
+
+#: Internal types whose driver values are already the literal to write.
+_PLAIN_TYPES = frozenset(
+    {
+        "AutoField", "BigAutoField", "SmallAutoField", "IntegerField",
+        "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+        "PositiveBigIntegerField", "PositiveSmallIntegerField", "BooleanField",
+        "CharField", "TextField", "SlugField", "EmailField", "URLField",
+        "FilePathField", "FileField", "ImageField",
+    }
+)  # fmt: skip
+
+
+_LITERAL_TYPES = (int, str, bool, bytes, float)
+
+
+def _encode_bool(value: Any) -> bool:
+    # SQLite lets a bool column hold anything; Django's converter passes on
+    # whatever is neither 0 nor 1.
+    if value is True or value is False:
+        return value
+    msg = "a boolean column holds neither 0 nor 1"
+    raise ValueError(msg)
+
+
+def _encode_literal(value: Any) -> Any:
+    if isinstance(value, _LITERAL_TYPES):
+        return value
+    if isinstance(value, memoryview):
+        return bytes(value)
+    msg = f"no dump encoding for {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def _backend_converters(
+    field: Field[Any, Any], connection: BaseDatabaseWrapper
+) -> list[Callable[..., Any]]:
+    """Return Django's converters for *field*'s values, without ``from_db_value``."""
+    shim = SimpleNamespace(output_field=field)
+    found = list(connection.ops.get_db_converters(shim))  # type: ignore[arg-type]
+    from_db_value = getattr(field, "from_db_value", None)
+    own = field.get_db_converters(connection)  # type: ignore[attr-defined]
+    found += [c for c in own if c != from_db_value]
+    return found
+
+
+def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Converter:
+    """Return the function that turns a raw value of *field* into a literal.
+
+    :param field: a concrete field as stored in the table (a relation is
+        encoded like the field it points to).
+    """
+    vfield = value_field(field)
+    converters = _backend_converters(vfield, connection)
+    encode = ENCODERS.get(vfield.get_internal_type())
+    if vfield.get_internal_type() == "JSONField":
+        return None
+    if not converters:
+        if encode is None and vfield.get_internal_type() in _PLAIN_TYPES:
+            return None
+        return encode or _encode_literal
+    shim = SimpleNamespace(output_field=vfield)
+    kind = vfield.get_internal_type()
+    final = _encode_bool if kind == "BooleanField" else encode or _encode_literal
+    convert = _converting(converters, shim, connection, kind, final)
+    if connection.vendor == "sqlite":
+        return _sqlite_shortcut(kind, connection, convert)
+    return convert
+
+
+def _converting(
+    converters: list[Callable[..., Any]],
+    shim: SimpleNamespace,
+    connection: BaseDatabaseWrapper,
+    kind: str,
+    final: Callable[[Any], Any],
+) -> Callable[[Any], Any]:
+    """Return the function applying Django's *converters*, then *final*."""
+
+    def convert(value: Any) -> Any:
+        raw = value
+        for converter in converters:
+            try:
+                value = converter(value, shim, connection)
+            except (TypeError, AttributeError) as e:
+                # Django's SQLite datetime converter fails on the None that
+                # its parser returned for garbage.
+                value = None
+                cause: BaseException | None = e
+            else:
+                cause = None
+            if value is None:
+                # Django's converters return None for a value they cannot
+                # parse (a date column holding 'garbage'): that is a loss.
+                msg = f"{raw!r} is no valid {kind} value"
+                raise ValueError(msg) from cause
+        return final(value)
+
+    return convert
+
+
+_HEX_UUID = re.compile("[0-9a-f]{32}")
+
+
+def _sqlite_shortcut(
+    kind: str, connection: BaseDatabaseWrapper, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """Return a faster *convert* for the text SQLite stores, where there is one.
+
+    Django stores a datetime as ``'2024-05-01 10:00:00.000001'`` (naive, in
+    the connection's time zone) and a UUID as 32 lower-case hex digits. Such
+    a value is encoded directly, to what *convert* returns for it; anything
+    else (an offset, other spellings, garbage) still goes through *convert*.
+    """
+    if kind == "DateTimeField" and connection.timezone in (None, datetime.UTC):
+        zone = connection.timezone
+        parse = datetime.datetime.fromisoformat
+
+        def encode_datetime(value: Any) -> Any:
+            if type(value) is str:
+                try:
+                    parsed = parse(value)
+                except ValueError:
+                    return convert(value)
+                if parsed.tzinfo is None:
+                    return parsed.replace(tzinfo=zone).isoformat()
+            return convert(value)
+
+        return encode_datetime
+    if kind == "UUIDField":
+        canonical = _HEX_UUID.fullmatch
+
+        def encode_uuid(value: Any) -> Any:
+            if type(value) is str and canonical(value):
+                v = value
+                return f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}"
+            return convert(value)
+
+        return encode_uuid
+    return convert

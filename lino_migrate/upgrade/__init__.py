@@ -1,0 +1,1 @@
+"""Upgrade a dump or the code that reads it: ``upgradedump`` and ``makemigrator``."""
