@@ -17,6 +17,8 @@ __all__ = [
     "LinoMigrateError",
     "LoadError",
     "MakeMigratorError",
+    "RehearsalFailedError",
+    "RestoreCancelledError",
     "SchemaMismatchError",
     "UpgradeError",
 ]
@@ -164,4 +166,19 @@ class LoadError(LinoMigrateError):
         super().__init__(
             f"Could not restore {where}: {problem}. The restore was rolled "
             "back; the database is unchanged."
+        )
+
+
+class RestoreCancelledError(LinoMigrateError):
+    """The person at the terminal did not confirm the restore; nothing was changed."""
+
+
+class RehearsalFailedError(LinoMigrateError):
+    """A rehearsal (``--simulate``) found rows that the database refuses."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(
+            f"The rehearsal found {count} row(s) the database refuses (listed "
+            "above); the real restore would fail. Nothing was changed."
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import load_command_class
 
-from lino_migrate.restore import _parser
+from lino_migrate.restore.cli import build_parser
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "commands.md").read_text()
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -34,7 +34,9 @@ def test_command_options_are_documented(name: str) -> None:
 
 def test_restore_options_are_documented() -> None:
     """Each option of a dump's restore.py appears in the command reference."""
-    missing = sorted(o for o in _options(_parser("restore.py")) if f"`{o}" not in DOC)
+    missing = sorted(
+        o for o in _options(build_parser("restore.py")) if f"`{o}" not in DOC
+    )
     assert missing == []
 
 

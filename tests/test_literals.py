@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import math
+import warnings
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lino_migrate.format.literals import parse_literal, parse_rows
+from lino_migrate.format.literals import parse_rows
 
 VALUES = st.one_of(
     st.none(),
@@ -63,7 +65,9 @@ def test_written_rows_read_back(rows: list[tuple[Any, ...]]) -> None:
 def test_any_line_reads_as_python_reads_it(line: str) -> None:
     """A line is read as the literal Python reads, or refused like Python does."""
     try:
-        expected = parse_literal("(\n" + line + "\n)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = ast.literal_eval("(\n" + line + "\n)")
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         with pytest.raises((ValueError, SyntaxError)):
             parse_rows([line])
@@ -93,3 +97,30 @@ def test_code_is_refused() -> None:
     """A call on a line is refused, not run."""
     with pytest.raises(ValueError, match="malformed node"):
         parse_rows(["    (1, 'a'),", "    (2, __import__('os').getcwd()),"])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    ('ab' * 2048,),",
+        "    (not 0,),",
+        "    (2 ** 10,),",
+        "    ('a' + 'b',),",
+        "    ((1, 2)[0],),",
+        "    ((lambda: 1)(),),",
+        "    (f'{1}',),",
+    ],
+)
+def test_constant_folded_expressions_are_refused(line: str) -> None:
+    """An expression CPython folds into a constant is no literal: refused (#12)."""
+    with pytest.raises(ValueError, match="malformed node"):
+        ast.literal_eval("(\n" + line + "\n)")
+    with pytest.raises(ValueError, match="malformed node"):
+        parse_rows(["    (1,),", line])
+
+
+def test_deep_nesting_is_a_value_error() -> None:
+    """A line nested too deeply is refused with ValueError, not RecursionError."""
+    line = "    (" + "(" * 100_000 + ")" * 100_000 + ",),"
+    with pytest.raises((ValueError, SyntaxError)):
+        parse_rows([line])

@@ -1,5 +1,9 @@
 """Resolve the natural keys of a dump to the content types and permissions of the target.
 
+Django's ``ContentType`` and ``Permission`` are imported only when a map is
+made, so that a site without ``django.contrib.auth`` or ``contenttypes``
+(a Lino site) can import this module.
+
 The target database keeps its own content type and permission rows (``migrate``
 made them for the current models); the natural keys of the dump are matched
 to them, and the ones the target lacks are added.
@@ -9,9 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 
 from lino_migrate.exceptions import LoadError
 from lino_migrate.format.layout import PERMISSION
@@ -28,6 +29,8 @@ class ContentTypeIds(dict[tuple[str, ...], Any]):
     def __init__(
         self, using: str, renamed: dict[tuple[str, str], tuple[str, str]] | None = None
     ) -> None:
+        from django.contrib.contenttypes.models import ContentType
+
         super().__init__()
         self.manager = ContentType.objects.db_manager(using)
         for ct in self.manager.all():
@@ -59,6 +62,8 @@ class PermissionIds(dict[tuple[str, ...], Any]):
     """Map ``(app_label, model, codename)`` to the permission id of the target."""
 
     def __init__(self, using: str, content_types: ContentTypeIds) -> None:
+        from django.contrib.auth.models import Permission
+
         super().__init__()
         self.manager = Permission.objects.db_manager(using)
         self.content_types = content_types

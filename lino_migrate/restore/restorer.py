@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -148,17 +147,11 @@ def restore(
     try:
         with transaction.atomic(using=using):
             run.execute(hooks, ctx)
-            raise _RolledBackError
-    except _RolledBackError:
-        pass
+            transaction.set_rollback(True, using=using)
     finally:
         sequences.put_back()
         _clear_caches()
     return report
-
-
-class _RolledBackError(Exception):
-    """Raised at the end of a rehearsal to roll its transaction back."""
 
 
 @dataclass
@@ -262,6 +255,7 @@ def _add_current_natural_keys(using: str) -> None:
     if not apps.is_installed("django.contrib.contenttypes"):
         return
     from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()
     for config in apps.get_app_configs():
@@ -275,7 +269,10 @@ def _add_current_natural_keys(using: str) -> None:
 
 def _clear_caches() -> None:
     """Forget the rows Django caches per process: their ids may have changed."""
-    ContentType.objects.clear_cache()
+    if apps.is_installed("django.contrib.contenttypes"):
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
     if apps.is_installed("django.contrib.sites"):
         from django.contrib.sites.models import Site
 
