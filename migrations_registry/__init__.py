@@ -25,12 +25,11 @@ from migrations_registry.exceptions import (
     SchemaConflictError,
     UnknownDependencyError,
 )
-from migrations_registry.migration import Migration
+from migrations_registry.migration import Migration, MigratorFunc
 from migrations_registry.operations import (
     AddField,
     AfterLoadHook,
     HookFunc,
-    MigratorFunc,
     Operation,
     RemoveField,
     RemoveModel,
@@ -41,11 +40,11 @@ from migrations_registry.operations import (
     RowResult,
     RowTransform,
     Schema,
-    Step,
 )
 from migrations_registry.plan import Plan
 from migrations_registry.registry import Registry, default_registry, migrator
 from migrations_registry.schema import SchemaTrace
+from migrations_registry.step import Step
 
 __all__ = [
     "AddField",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from packaging.version import Version
 
-    from migrations_registry.operations import Step
+    from migrations_registry.step import Step
 
 __all__ = ["find_cycle", "order_steps"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
-from migrations_registry._edits import Edit, fuse_edits
+from migrations_registry._edits import Edit, chain_edits
 from migrations_registry.exceptions import InvalidNameError, RowTransformError
 from migrations_registry.migration import check_model_label
 from migrations_registry.operations import (
@@ -117,10 +117,10 @@ class Router:
                 return Route(None, None)
             elif isinstance(operation, RowTransform):
                 then = (operation, self.route(index + 1, label))
-                return Route(label, fuse_edits(edits, self._attnames), then, index)
+                return Route(label, chain_edits(edits, self._attnames), then, index)
             else:
                 edits.append((index, operation))
-        return Route(label, fuse_edits(edits, self._attnames))
+        return Route(label, chain_edits(edits, self._attnames))
 
     def _transformed(self, first: Route, rows: Iterable[Row]) -> _Emitted:
         for row in rows:

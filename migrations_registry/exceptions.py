@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     from packaging.version import Version
 
-    from migrations_registry.operations import Operation, Step
+    from migrations_registry.operations import Operation
+    from migrations_registry.step import Step
 
 __all__ = [
     "DependencyCycleError",

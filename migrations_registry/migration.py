@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from migrations_registry.exceptions import InvalidNameError
 from migrations_registry.operations import (
@@ -19,13 +20,21 @@ from migrations_registry.operations import (
     RenameModel,
     RowFunc,
     RowTransform,
-    Step,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from migrations_registry.step import Step
 
-__all__ = ["Migration", "check_app_label", "check_field_name", "check_model_label"]
+__all__ = [
+    "Migration",
+    "MigratorFunc",
+    "check_app_label",
+    "check_field_name",
+    "check_model_label",
+]
+
+#: A migrator function: records operations on the :class:`Migration` it gets.
+MigratorFunc: TypeAlias = "Callable[[Migration], object]"
 
 _OperationT = TypeVar("_OperationT", bound=Operation)
 _RowFuncT = TypeVar("_RowFuncT", bound=RowFunc)

@@ -1,8 +1,9 @@
-"""Migrators, and the operations they record.
+"""The operations that migrators record, and the types of rows and schemas.
 
 A migrator function receives a :class:`~migrations_registry.migration.Migration`
 and records operations on it. Each operation is an immutable record of what to do
-to the schema and the rows, and of the :class:`Step` (the migrator) that asked.
+to the schema and the rows, and of the :class:`~migrations_registry.step.Step`
+(the migrator) that asked.
 
 .. versionadded:: 0.1
 """
@@ -14,15 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 if TYPE_CHECKING:
-    from packaging.version import Version
-
-    from migrations_registry.migration import Migration
+    from migrations_registry.step import Step
 
 __all__ = [
     "AddField",
     "AfterLoadHook",
     "HookFunc",
-    "MigratorFunc",
     "Operation",
     "RemoveField",
     "RemoveModel",
@@ -33,7 +31,6 @@ __all__ = [
     "RowResult",
     "RowTransform",
     "Schema",
-    "Step",
 ]
 
 #: A row of a model: a dict keyed by attname.
@@ -43,49 +40,10 @@ Row: TypeAlias = dict[str, Any]
 RowResult: TypeAlias = Row | Sequence[Row | tuple[str, Row]] | None
 #: A row function, registered with :meth:`Migration.rows`.
 RowFunc: TypeAlias = Callable[[Row], RowResult]
-#: A migrator function: records operations on the :class:`Migration` it gets.
-MigratorFunc: TypeAlias = "Callable[[Migration], object]"
 #: A hook run by the loader after all rows are loaded, with the loader's context.
 HookFunc: TypeAlias = Callable[[Any], object]
 #: A schema: model label -> {field name: attname}.
 Schema: TypeAlias = Mapping[str, Mapping[str, str]]
-
-
-@dataclass(frozen=True)
-class Step:
-    """A registered migrator: it upgrades *app_label*'s rows to *version*.
-
-    :param app_label: The app whose version the migrator upgrades to.
-    :param version: The version it upgrades to.
-    :param func: The migrator function.
-    :param doc: The function's docstring, for reports.
-    :param depends_on: Migrators of other apps, ``(app_label, version)``, that must
-        run before this one.
-
-    .. versionadded:: 0.1
-    """
-
-    app_label: str
-    version: Version
-    func: MigratorFunc
-    doc: str | None = None
-    depends_on: tuple[tuple[str, Version], ...] = ()
-
-    @property
-    def name(self) -> str:
-        """Return the migrator function's name."""
-        return str(getattr(self.func, "__name__", None) or repr(self.func))
-
-    @property
-    def key(self) -> tuple[str, Version]:
-        """Return ``(app_label, version)``, which identifies the migrator."""
-        return (self.app_label, self.version)
-
-    def __str__(self) -> str:
-        return f"{self.app_label} {self.version} ({self.name})"
-
-    def __repr__(self) -> str:
-        return f"<Step {self}>"
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from migrations_registry.exceptions import (
     RegistryError,
     UnknownDependencyError,
 )
-from migrations_registry.migration import Migration, check_app_label
-from migrations_registry.operations import MigratorFunc, Step
+from migrations_registry.migration import Migration, MigratorFunc, check_app_label
 from migrations_registry.plan import Plan
+from migrations_registry.step import Step
 
 __all__ = ["Registry", "default_registry", "migrator"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -352,3 +353,24 @@ def test_dict_subclass_result_is_a_row() -> None:
     plan = plan_of(("1", lambda m: m.rows("app.x")(lambda row: OrderedDict(row))))
     expected = [("app.x", {"id": 1})]
     assert expected == run(plan, "app.x", {"id": 1})
+
+
+def test_apply_leaves_the_plan_as_it_was() -> None:
+    """A plan is its data: applying it, with or without a schema, stores nothing."""
+
+    def migrator(m: Migration) -> None:
+        m.rename_field("app.x", "a", "b")
+
+    plan = plan_of(("1", migrator))
+    before = dict(vars(plan))
+    run(plan, "app.x", {"a": 1}, schema={"app.x": {"a": "a"}})
+    run(plan, "app.x", {"a": 1})
+    assert before == vars(plan)
+    expected = [
+        "steps",
+        "operations",
+        "after_load_hooks",
+        "dump_versions",
+        "current_versions",
+    ]
+    assert expected == [field.name for field in dataclasses.fields(plan)]
