@@ -10,8 +10,9 @@ common field type) is filled with about N rows. Then, on each engine, every
 step runs as a real subprocess and is timed, with its peak RSS:
 ``manage.py dump2py`` and ``manage.py run DIR/restore.py`` (into a fresh,
 migrated database), the same restore with a migrator that transforms every
-row (``benchmarks/bench/migrators.py``), ``dumpdata``/``loaddata``, and the
-raw limit, a DB-API read and write of every row (``benchmarks/rawio.py``).
+row (``benchmarks/bench/migrators.py``), ``upgradedump`` of the dump through
+the same migrator, ``dumpdata``/``loaddata``, and the raw limit, a DB-API
+read and write of every row (``benchmarks/rawio.py``).
 The table at the end gives the ratios and which of the goals of issues 4 and
 5 hold.
 
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.harness import BenchError, Server, make_server
 from benchmarks.report import EngineResult, format_result
 from benchmarks.steps import run_engine
+from benchmarks.upgrade_report import format_upgradedump
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_engine(server, args))
             print()
             print(format_result(results[-1]))
+            print(format_upgradedump(results[-1]))
     except BenchError as e:
         print(f"\nFAILED: {e}", file=sys.stderr)
         status = 1

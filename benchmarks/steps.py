@@ -16,6 +16,7 @@ from benchmarks.bench.changes import (
 )
 from benchmarks.harness import BenchError, Measurement, Server, directory_size
 from benchmarks.report import EngineResult
+from benchmarks.upgrade_report import REFERENCE_KEY, STEP_KEY
 
 __all__ = ["run_engine"]
 
@@ -180,6 +181,35 @@ def measure_transform(server: Server, source: str, rows: int) -> Measurement:
     return replace(restore, name="restore + row transform", note=checked)
 
 
+def measure_upgradedump(
+    server: Server, source: str, rows: int, tag: str
+) -> Measurement:
+    """Measure ``upgradedump`` of the 1.0 dump of *source* by release 1.1 (#11).
+
+    The dump ``dump-TAG``, written by :func:`measure_ours` at the default
+    version 1.0, goes through the migrator of 1.1 (one row function on every
+    bench row). The upgraded dump is restored by 1.1, which runs no migrator,
+    and checked like the restore with a row transform.
+    """
+    directory = server.work / f"dump-{tag}"
+    new = server.work / f"dump-upgraded-{tag}"
+    shutil.rmtree(new, ignore_errors=True)
+    _say(f"upgradedump ({tag})")
+    env = {"BENCH_APP_VERSION": RESTORE_VERSION}
+    args = ("upgradedump", str(directory), str(new))
+    child = server.manage(server.template, *args, log=f"upgradedump-{tag}", **env)
+    size = directory_size(new)
+    target, _ = _restore(server, new, rows, f"upgraded-{tag}", **env)
+    _check_same(server, source, target, "the restore of the upgraded dump")
+    checked = _check_values(server, source, target, transformed=True)
+    _say(checked)
+    server.drop(target)
+    shutil.rmtree(new)
+    return Measurement(
+        "upgradedump", child.seconds, rows, child.rss_mb, size, note=checked
+    )
+
+
 def measure_django(
     server: Server, source: str, rows: int, tag: str
 ) -> tuple[Measurement, Measurement]:
@@ -272,8 +302,10 @@ def run_engine(server: Server, args: argparse.Namespace) -> EngineResult:
     for _ in range(args.repeat):
         dump, restore = measure_ours(server, source, rows, "full")
         transform = measure_transform(server, source, rows)
+        upgrade = measure_upgradedump(server, source, rows, "full")
         raw = measure_raw(server, source)
         found = {"dump": dump, "restore": restore, "restore_transform": transform}
+        found[STEP_KEY] = upgrade
         if server.engine == "postgres":
             found["dump_jobs"] = measure_jobs(server, source, rows)
         _keep_best(steps, {**found, **raw})
@@ -290,6 +322,7 @@ def run_engine(server: Server, args: argparse.Namespace) -> EngineResult:
         steps["loaddata"] = _extrapolated(loaddata, rows)
         ref_dump, ref_restore = measure_ours(server, subset, sub_rows, "subset")
         result.reference.update(dump=ref_dump, restore=ref_restore)
+        steps[REFERENCE_KEY] = measure_upgradedump(server, subset, sub_rows, "subset")
         server.drop(subset)
     else:
         steps["dumpdata"], steps["loaddata"] = measure_django(

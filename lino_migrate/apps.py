@@ -5,9 +5,10 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.apps import AppConfig
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
+
+from lino_migrate.conf import migrator_modules
 
 
 class LinoMigrateConfig(AppConfig):
@@ -28,7 +29,7 @@ class LinoMigrateConfig(AppConfig):
         """
         try:
             autodiscover_modules("migrators")
-            for module in getattr(settings, "LINO_MIGRATE", {}).get("MIGRATORS", ()):
+            for module in migrator_modules():
                 import_module(module)
         except SyntaxError as e:
             msg = (

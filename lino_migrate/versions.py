@@ -7,11 +7,11 @@ from functools import cache
 
 import django
 from django.apps import AppConfig, apps
-from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 from packaging.version import InvalidVersion, Version
 
+from lino_migrate.conf import configured_versions
 from lino_migrate.exceptions import LinoMigrateError
 
 __all__ = ["AppVersionError", "app_version", "app_versions", "applied_migrations"]
@@ -40,7 +40,7 @@ def _declared_version(config: AppConfig) -> tuple[object, str] | None:
     declared = getattr(config, "migrate_version", None)
     if declared is not None:
         return declared, f"{type(config).__qualname__}.migrate_version"
-    configured = getattr(settings, "LINO_MIGRATE", {}).get("VERSIONS", {})
+    configured = configured_versions()
     if config.label in configured:
         return configured[config.label], 'settings.LINO_MIGRATE["VERSIONS"]'
     top = config.name.partition(".")[0]

@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Site, is_postgres
-
-POPULATE = "from tests.site.data import populate; populate()"
+from tests.conftest import POPULATED, Site, is_postgres
 
 
 def _files(path: Path) -> dict[str, bytes]:
@@ -31,8 +29,7 @@ def _files(path: Path) -> dict[str, bytes]:
 @pytest.mark.postgres
 def test_parallel_dump_equals_serial_dump(make_site: Any, tmp_path: Path) -> None:
     """--jobs 3 writes the same files as one process, in the same order."""
-    site: Site = make_site("jobs")
-    site.python(POPULATE)
+    site: Site = make_site("jobs", prepare=POPULATED)
     site.manage("dump2py", str(tmp_path / "one"), "--noinput", "--max-row-count", "3")
     result = site.manage(
         "dump2py", str(tmp_path / "three"), "--noinput", "--max-row-count", "3",
@@ -50,13 +47,12 @@ def test_parallel_dump_equals_serial_dump(make_site: Any, tmp_path: Path) -> Non
 @pytest.mark.postgres
 def test_workers_read_the_exported_snapshot(make_site: Any) -> None:
     """Rows committed after the snapshot was exported are not seen by a worker."""
-    site: Site = make_site("snapshot")
-    site.python(POPULATE)
+    site: Site = make_site("snapshot", prepare=POPULATED)
     code = """
 import psycopg
 from django.apps import apps
 from django.db import connection, transaction
-from lino_migrate.dump.dumper import DumpJob
+from lino_migrate.dump.job import DumpJob
 from lino_migrate.dump.parallel import dump_in_parallel
 from tests.site.library.models import Genre
 
@@ -84,12 +80,8 @@ print(before, sum(e.rows for e in outcome.entries), Genre.objects.count())
 @pytest.mark.postgres
 def test_worker_errors_reach_the_command(make_site: Any, tmp_path: Path) -> None:
     """A model a worker cannot read ends the dump, or is skipped with --tolerate."""
-    site: Site = make_site("jobserror")
-    site.python(POPULATE)
-    site.python(
-        "from django.db import connection\n"
-        "with connection.cursor() as c: c.execute('ALTER TABLE library_genre DROP COLUMN name')"
-    )
+    site: Site = make_site("jobserror", prepare=POPULATED)
+    site.sql("ALTER TABLE library_genre DROP COLUMN name")
     strict = site.manage("dump2py", str(tmp_path / "s"), "--jobs", "2", check=False)
     assert 1 == strict.returncode
     assert "Could not read the rows of 'library.genre'" in strict.stderr
@@ -103,19 +95,17 @@ def test_worker_errors_reach_the_command(make_site: Any, tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(is_postgres(), reason="the refusal is for other databases")
-def test_jobs_need_postgresql(make_site: Any, tmp_path: Path) -> None:
+def test_jobs_need_postgresql(manage_py: Any, tmp_path: Path) -> None:
     """--jobs 2 on SQLite is refused before anything is written."""
-    site: Site = make_site("nojobs")
-    result = site.manage("dump2py", str(tmp_path / "d"), "--jobs", "2", check=False)
+    result = manage_py("dump2py", tmp_path / "d", "--jobs", "2")
     assert 1 == result.returncode
     assert "--jobs 2 needs PostgreSQL" in result.stderr
     assert not (tmp_path / "d").exists()
 
 
-def test_jobs_must_be_positive(make_site: Any, tmp_path: Path) -> None:
+def test_jobs_must_be_positive(manage_py: Any, tmp_path: Path) -> None:
     """--jobs 0 is refused with what was given."""
-    site: Site = make_site("zerojobs")
-    result = site.manage("dump2py", str(tmp_path / "d"), "--jobs", "0", check=False)
+    result = manage_py("dump2py", tmp_path / "d", "--jobs", "0")
     assert 1 == result.returncode
     assert "--jobs must be at least 1, not 0" in result.stderr
     assert not (tmp_path / "d").exists()

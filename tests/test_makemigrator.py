@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -148,7 +149,7 @@ def test_generated_migrator_restores_like_release_3(
 
     migrators.write_text(_complete(expected))
     plan = target.manage("dumpplan", str(dump))
-    assert "shop                          1.0 -> 3.0  migrators: 3.0" in plan.stdout
+    assert re.search(r"^  shop +1\.0 -> 3\.0  migrators: 3\.0$", plan.stdout, re.M)
     assert "The restore would work." in plan.stdout
     target.manage("run", str(dump / "restore.py"), "--noinput")
     assert reference.tables(*SHOP3) == target.tables(*SHOP3)

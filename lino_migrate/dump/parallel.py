@@ -30,7 +30,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from lino_migrate.exceptions import LinoMigrateError
 
 if TYPE_CHECKING:
-    from lino_migrate.dump.dumper import DumpJob, ModelOutcome
+    from lino_migrate.dump.job import DumpJob, ModelOutcome
 
 __all__ = ["check_jobs", "dump_in_parallel"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from lino_migrate.reports.compare import (
     Row,
     RowChange,
 )
+from lino_migrate.reports.table import Table, render_table
 from lino_migrate.restore.reader import DumpMeta
 
 __all__ = ["CompareSummary", "jsonable", "model_document", "write_json", "write_text"]
@@ -203,10 +205,8 @@ def write_text(comparison: DumpComparison, write: Write, limit: int) -> CompareS
     differing = {app: v for app, v in versions.items() if v[0] != v[1]}
     if differing:
         lines.append("App versions that differ (A -> B):")
-        lines += [
-            f"  {app:<24} {a or '-':>12} -> {b or '-'}"
-            for app, (a, b) in differing.items()
-        ]
+        rows = [(app, a or "-", "->", b or "-") for app, (a, b) in differing.items()]
+        lines += render_table(rows, align="<>", indent=2, gap=1)
     else:
         lines.append(
             f"App versions: the same {len(versions)} apps at the same versions."
@@ -217,9 +217,10 @@ def write_text(comparison: DumpComparison, write: Write, limit: int) -> CompareS
         "for each of added, removed and changed (--limit):",
     ]
     write("\n".join(lines) + "\n")
+    table = _models_table(comparison)
     for model in comparison.models():
         summary.add(model)
-        write("\n".join(_model_lines(model, limit)) + "\n")
+        write("\n".join(_model_lines(model, table, limit)) + "\n")
     write("\n" + summary.message() + "\n")
     return summary
 
@@ -234,13 +235,34 @@ def _dump_line(name: str, meta: DumpMeta) -> str:
     )
 
 
-def _model_lines(model: ModelComparison, limit: int) -> list[str]:
+def _models_table(comparison: DumpComparison) -> Table:
+    """Return the table of the model lines, its columns fitted to every model.
+
+    The model lines are written one at a time as the models are compared, so
+    the columns are fitted beforehand to the labels and row counts of the dumps.
+    """
+    a, b = _counts(comparison.a), _counts(comparison.b)
+    rows = [
+        (label, a.get(label, "-"), b.get(label, "-")) for label in comparison.labels
+    ]
+    return Table(rows, align="<>>", indent=2)
+
+
+def _counts(meta: DumpMeta) -> dict[str, str]:
+    """Return, per model of *meta*, its rows as a model line shows them."""
+    rows: Counter[str] = Counter()
+    for entry in meta.files:
+        rows[entry.model] += entry.rows
+    return {label: str(rows[label]) for label in meta.schema}
+
+
+def _model_lines(model: ModelComparison, table: Table, limit: int) -> list[str]:
     def count(rows: int | None) -> str:
         return "-" if rows is None else str(rows)
 
-    head = f"  {model.label:<36} {count(model.rows_a):>9} {count(model.rows_b):>9}  "
+    cells = (model.label, count(model.rows_a), count(model.rows_b))
     if model.a is None or model.b is None:
-        return [head + ("only in A" if model.b is None else "only in B")]
+        return [table.line((*cells, "only in A" if model.b is None else "only in B"))]
     states = [
         f"{len(rows)} {kind}"
         for kind, rows in (
@@ -253,7 +275,7 @@ def _model_lines(model: ModelComparison, limit: int) -> list[str]:
     details = _schema(model)
     if details:
         states.append("schema differs")
-    lines = [head + (", ".join(states) or "same")]
+    lines = [table.line((*cells, ", ".join(states) or "same"))]
     lines += [f"      {d}" for d in details]
     lines += _listed("added", model.added, _row, limit)
     lines += _listed("removed", model.removed, _row, limit)

@@ -25,6 +25,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
+from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.dump.snapshot import read_transaction
 from lino_migrate.schema import dumpable_models, model_label, value_field
@@ -196,7 +197,7 @@ def check_database(
     *,
     using: str = "default",
     exclude: Iterable[str] = (),
-    max_row_count: int = 50000,
+    max_row_count: int = DEFAULT_MAX_ROW_COUNT,
 ) -> DriftReport:
     """Compare database *using* with the code and simulate a dump to *target*.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lino_migrate.reports.table import render_table
 from lino_migrate.restore.plan import UpgradePlan, examine_upgrade
 from lino_migrate.restore.reader import DumpMeta
 from migrations_registry import Registry
@@ -119,12 +120,8 @@ def format_plan(report: dict[str, Any]) -> str:
         + ".",
         "",
         "Versions (dump -> current):",
+        *_versions(report["versions"]),
     ]
-    for app, v in report["versions"].items():
-        runs = f"  migrators: {', '.join(v['migrators'])}" if v["migrators"] else ""
-        lines.append(
-            f"  {app:<20} {v['dump'] or '(not in dump)':>12} -> {v['current']}{runs}"
-        )
     lines += ["", "Migrators that will run, in order:"] if report["migrators"] else []
     for m in report["migrators"]:
         lines.append(
@@ -132,10 +129,9 @@ def format_plan(report: dict[str, Any]) -> str:
         )
         lines += [f"      {op}" for op in m["operations"]]
     lines += ["", "Models:"]
-    for label, m in report["models"].items():
-        where = "removed" if m["current"] is None else m["current"]
-        state = "unchanged" if m["unchanged"] else f"-> {where}"
-        lines.append(f"  {label:<32} {m['rows']:>9} rows  {state}")
+    models = report["models"]
+    for m, line in zip(models.values(), _model_lines(models), strict=True):
+        lines.append(line)
         for name, ops in m["changes"].items():
             lines += [f"      {name}: {op}" for op in ops]
         if m["filled"]:
@@ -146,3 +142,22 @@ def format_plan(report: dict[str, Any]) -> str:
     else:
         lines += ["", "The restore would work."]
     return "\n".join(lines) + "\n"
+
+
+def _versions(versions: dict[str, Any]) -> list[str]:
+    """Return a line per app: its version in the dump, the current one, migrators."""
+    rows = []
+    for app, v in versions.items():
+        runs = f"  migrators: {', '.join(v['migrators'])}" if v["migrators"] else ""
+        rows.append((app, v["dump"] or "(not in dump)", "->", f"{v['current']}{runs}"))
+    return render_table(rows, align="<>", indent=2, gap=1)
+
+
+def _model_lines(models: dict[str, Any]) -> list[str]:
+    """Return a line per dumped model: its label, rows, and where they go."""
+    rows = []
+    for label, m in models.items():
+        where = "removed" if m["current"] is None else m["current"]
+        state = "unchanged" if m["unchanged"] else f"-> {where}"
+        rows.append((label, f"{m['rows']} rows", state))
+    return render_table(rows, align="<><", indent=2)

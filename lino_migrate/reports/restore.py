@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lino_migrate.reports.table import render_table
+
 if TYPE_CHECKING:
     from lino_migrate.restore.restorer import RestoreReport
 
@@ -12,13 +14,12 @@ __all__ = ["format_report"]
 
 def format_report(report: RestoreReport) -> str:
     """Return the restore report as a table, one line per model."""
-    width = max((len(label) for label in report.models), default=5)
-    head = ("in dump", "written", "dropped", "created")
-    lines = [f"{'model':<{width}}" + "".join(f"  {h:>9}" for h in head)]
-    for label in sorted(report.models):
-        m = report.models[label]
-        counts = (m.in_dump, m.written, m.dropped, m.created)
-        lines.append(f"{label:<{width}}" + "".join(f"  {c:>9}" for c in counts))
+    rows = [
+        (label, m.in_dump, m.written, m.dropped, m.created)
+        for label, m in sorted(report.models.items())
+    ]
+    headers = ("model", "in dump", "written", "dropped", "created")
+    lines = render_table(rows, headers=headers)
     if report.migrators:
         lines.append("Migrators: " + "; ".join(report.migrators))
     lines += [f"EDITED: {edit}" for edit in report.edits]
@@ -34,9 +35,10 @@ def format_report(report: RestoreReport) -> str:
 
 
 def _format_samples(report: RestoreReport) -> list[str]:
-    lines = []
-    for label, sample in sorted(report.samples.items()):
-        for when in ("before", "after"):
-            for row in sample.get(when, []):
-                lines.append(f"{when:>6} {label}: {row!r}")
-    return lines
+    rows = [
+        (when, f"{label}: {row!r}")
+        for label, sample in sorted(report.samples.items())
+        for when in ("before", "after")
+        for row in sample.get(when, [])
+    ]
+    return render_table(rows, align=">", gap=1)

@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db import models
 from django.db.models import NOT_PROVIDED
 
-from lino_migrate.exceptions import UpgradeError
+from lino_migrate.exceptions import LoadError, UpgradeError
 from lino_migrate.format.layout import NATURAL_KEYS, ModelInfo
 from lino_migrate.restore.reader import DumpMeta
 from lino_migrate.schema import describe
@@ -29,7 +29,7 @@ from migrations_registry import (
     default_registry,
 )
 
-__all__ = ["Target", "UpgradePlan", "plan_upgrade"]
+__all__ = ["Target", "UpgradePlan", "emitted_target", "make_target", "plan_upgrade"]
 
 
 @dataclass
@@ -208,6 +208,25 @@ def make_target(
         columns.append(f)
         fills[f.attname] = _none if fill is _DB_FILLS else fill
     return Target(label, model, columns, fills)
+
+
+def emitted_target(targets: dict[str, Target], label: str) -> Target:
+    """Return the target of *label*, added to *targets* if it is not there yet.
+
+    A migrator may make rows of a model the dump lacks (a row function that
+    returns rows of another model): such a model gets its target here.
+
+    :raises LoadError: when the current code has no model *label*.
+    """
+    target = targets.get(label)
+    if target is None:
+        try:
+            model = apps.get_model(label)
+        except LookupError as e:
+            problem = "a migrator made rows of this model, which the code does not have"
+            raise LoadError(label, problem) from e
+        target = targets[label] = make_target(label, model)
+    return target
 
 
 _DB_FILLS = object()

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from django.apps import apps
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.exceptions import LoadError
 from lino_migrate.format.codec import literal_decoder
 from lino_migrate.format.layout import ModelInfo
 from lino_migrate.restore.loader import TableLoader, delete_rows
-from lino_migrate.restore.plan import Target, make_target
+from lino_migrate.restore.plan import Target, emitted_target
 from lino_migrate.schema import describe
 
 __all__ = ["RowRouter", "decoded_dicts"]
@@ -151,18 +150,11 @@ class RowRouter:
         )
 
     def _sink(self, label: str) -> _Sink:
-        target = self.targets.get(label)
-        if target is None:
+        new = label not in self.targets
+        target = emitted_target(self.targets, label)
+        if new:
             # A model the dump lacks gets rows from a migrator: replace its rows too.
-            try:
-                model = apps.get_model(label)
-            except LookupError as e:
-                problem = (
-                    "a migrator made rows of this model, which the code does not have"
-                )
-                raise LoadError(label, problem) from e
-            target = self.targets[label] = make_target(label, model)
-            delete_rows(self.connection, [model._meta.db_table])
+            delete_rows(self.connection, [target.model._meta.db_table])
         loader = self._loader(target, [f.attname for f in target.columns])
         pk = target.model._meta.pk
         auto = pk is not None and pk.get_internal_type().endswith("AutoField")

@@ -1,7 +1,8 @@
 """Insert a ``@migrator`` function into an app's ``migrators.py``, keeping the rest.
 
 The function goes at the end, ``from migrations_registry import migrator``
-after the leading imports if missing. libcst reproduces every other line
+after the leading imports if missing (placed by libcst's
+``AddImportsVisitor``). libcst reproduces every other line
 exactly, comments and line endings included. The new code is in the style of
 ``ruff format``, whatever the style of the file around it
 (:mod:`lino_migrate.rewrite.rendering` writes it).
@@ -18,12 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
 from libcst.helpers import get_full_name_for_node
 from packaging.version import InvalidVersion, Version
 
 from lino_migrate.exceptions import MakeMigratorError
 from lino_migrate.rewrite.rendering import (
-    IMPORT,
     INDENT,
     MigratorOp,
     migrator_name,
@@ -271,25 +273,47 @@ def _with_function(module: cst.Module, lines: list[str]) -> cst.Module:
 
 
 def _with_import(module: cst.Module, name: str) -> cst.Module:
-    """Return *module* with ``migrator`` imported after its leading imports."""
-    text = IMPORT if name == "migrator" else f"{IMPORT} as {name}"
-    (statement,) = _parse_body(module, [text])
-    at = _import_position(module)
+    """Return *module* with ``migrator`` imported after its leading imports.
+
+    libcst's :class:`~libcst.codemod.visitors.AddImportsVisitor` chooses the
+    place; the blank lines around the new import are then set as ruff
+    formats them.
+    """
+    header, original = list(module.header), list(module.body)
+    context = CodemodContext()
+    asname = None if name == "migrator" else name
+    AddImportsVisitor.add_needed_import(
+        context, "migrations_registry", "migrator", asname=asname
+    )
+    module = AddImportsVisitor(context).transform_module(module)
     body: list[cst.BaseStatement] = list(module.body)
-    if not at and body:
-        # Comments right above the first statement stay with it, below the import.
-        blank = [i for i, line in enumerate(module.header) if line.comment is None]
-        cut = blank[-1] + 1 if blank else len(module.header)
-        body[0] = _spaced(body[0], 0, module.header[cut:])
-        module = module.with_changes(header=module.header[:cut])
-    if at and _is_import(body[at - 1]):
-        return module.with_changes(body=[*body[:at], statement, *body[at:]])
-    if at:
-        statement = statement.with_changes(leading_lines=_blank_lines(1))
-    if at < len(body):
-        definition = isinstance(body[at], cst.FunctionDef | cst.ClassDef)
-        body[at] = _spaced(body[at], 2 if definition else 1)
-    return module.with_changes(body=[*body[:at], statement, *body[at:]])
+    at = next(i for i, statement in enumerate(body) if _is_ours_import(statement))
+    statement = body[at]
+    if at and not _is_import(body[at - 1]):
+        body[at] = statement.with_changes(leading_lines=_blank_lines(1))
+    if at < len(original) and not _is_import(original[at]):
+        # The statement below as it was: libcst may have added a blank line.
+        following = original[at]
+        definition = isinstance(following, cst.FunctionDef | cst.ClassDef)
+        if at == 0 and not any(line.comment for line in module.header):
+            above: Sequence[cst.EmptyLine] = ()
+        else:
+            blank = [i for i, line in enumerate(header) if line.comment is None]
+            cut = blank[-1] + 1 if blank else len(header)
+            above = header[cut:]
+            if at == 0:
+                module = module.with_changes(header=header[:cut])
+        body[at + 1] = _spaced(following, 2 if definition else 1, above)
+    return module.with_changes(body=body)
+
+
+def _is_ours_import(statement: cst.BaseStatement) -> bool:
+    """Return whether *statement* imports ``migrator`` from migrations_registry."""
+    return _is_import(statement) and any(
+        isinstance(small, cst.ImportFrom)
+        and _dotted(small.module) == "migrations_registry"
+        for small in statement.body  # type: ignore[attr-defined]
+    )
 
 
 def _spaced(

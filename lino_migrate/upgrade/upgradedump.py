@@ -5,23 +5,43 @@ them, and are written as a new dump at the current versions. Its
 ``restore.py`` is the old one with the metadata replaced (libcst), so that a
 person's hooks and comments survive. Restoring the new dump gives the same
 database as restoring the old one.
+
+Rows stream: memory does not grow with the dump (#11). The data files of a
+model hold its rows ordered by primary key, as the dumper writes them:
+
+* a model that no operation touches and that no migrator sends rows to is
+  copied through, file after file, its literals written back as they are
+  read (neither decoded nor encoded);
+* the migrated rows of a model's own files are written as they come out of
+  the migrators, as long as they come in order (they do, unless a migrator
+  changes primary keys);
+* any other row (a row a migrator made for another model, a row out of
+  order, a row without its automatic primary key) is spooled to a file in
+  sorted runs, and the model's files are written last from a merge of its
+  rows, the rows without a primary key after them, numbered as a restore
+  would number them. The merge is stable: rows with equal keys keep the
+  order in which they came.
 """
 
 from __future__ import annotations
 
 import datetime
-import shutil
+import heapq
+import pickle
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain, groupby
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import django
-from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 
-from lino_migrate.dump.dumper import _move_into_place
+from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
+from lino_migrate.dump.directory import move_into_place, work_directory
 from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import DumpExistsError, LoadError
 from lino_migrate.format.codec import literal_encoder
@@ -31,9 +51,15 @@ from lino_migrate.format.layout import (
     PERMISSION,
     FileEntry,
     ModelInfo,
+    base_name,
 )
 from lino_migrate.naturalkeys import generic_key_columns, references
-from lino_migrate.restore.plan import Target, UpgradePlan, make_target, plan_upgrade
+from lino_migrate.restore.plan import (
+    Target,
+    UpgradePlan,
+    emitted_target,
+    plan_upgrade,
+)
 from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
 from lino_migrate.restore.router import decoded_dicts
 from lino_migrate.rewrite.restore_script import replace_metadata
@@ -44,6 +70,14 @@ from migrations_registry import Registry, RegistryError
 __all__ = ["UpgradeResult", "upgrade_dump"]
 
 Rename = dict[tuple[str, str], tuple[str, str]]
+Row = tuple[Any, ...]
+
+#: Rows a spool sorts in memory before it writes them as one run ...
+RUN_ROWS = 10000
+#: ... in batches of this many rows; a merge holds one batch per run.
+SPOOL_BATCH = 250
+#: No row yet (``None`` is a key).
+_NONE_YET: Any = object()
 
 
 @dataclass
@@ -60,7 +94,7 @@ def upgrade_dump(
     new: Path | str,
     *,
     overwrite: bool = False,
-    max_row_count: int = 50000,
+    max_row_count: int = DEFAULT_MAX_ROW_COUNT,
     registry: Registry | None = None,
 ) -> UpgradeResult:
     """Write *new*, the dump *old* migrated to the current code.
@@ -73,27 +107,24 @@ def upgrade_dump(
     upgrade = plan_upgrade(meta, registry)
     if new.exists() and not overwrite:
         raise DumpExistsError(new)
-    new.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{new.name}.", dir=new.parent))
-    try:
+    # The spool is beside NEW, on the disk that receives the dump, rather than
+    # in a temporary directory that may be held in memory.
+    spooling = partial(tempfile.TemporaryDirectory, prefix=f".{new.name}.spool.")
+    with work_directory(new) as work, spooling(dir=new.parent) as spool:
         result = UpgradeResult(new)
-        writer = FileWriter(work, max_row_count)
-        schema = _write_rows(meta, upgrade, writer)
-        result.files = writer.entries
+        upgrader = _Upgrader(meta, upgrade, FileWriter(work, max_row_count), spool)
+        schema, result.files = upgrader.write()
         # Bytes, not text: universal newlines would turn CRLF into LF.
         source = (meta.directory / "restore.py").read_bytes().decode("utf-8")
-        rewritten = replace_metadata(source, _metadata(meta, schema, writer))
+        rewritten = replace_metadata(source, _metadata(meta, schema, result.files))
         result.warnings = rewritten.warnings
         (work / "restore.py").write_bytes(rewritten.code.encode("utf-8"))
-        _move_into_place(work, new)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        move_into_place(work, new)
     return result
 
 
 def _metadata(
-    meta: DumpMeta, schema: dict[str, Any], writer: FileWriter
+    meta: DumpMeta, schema: dict[str, Any], files: list[FileEntry]
 ) -> dict[str, Any]:
     graph = MigrationLoader(None, ignore_no_migrations=True).graph
     leaves: dict[str, list[str]] = {}
@@ -109,121 +140,311 @@ def _metadata(
         "VERSIONS": app_versions(),
         "MIGRATIONS": {app: tuple(names) for app, names in leaves.items()},
         "SCHEMA": schema,
-        "FILES": tuple(e.as_literal() for e in writer.entries),
+        "FILES": tuple(e.as_literal() for e in files),
     }
 
 
-def _write_rows(
-    meta: DumpMeta, upgrade: UpgradePlan, writer: FileWriter
-) -> dict[str, Any]:
-    """Write every model's rows in load order; return the new ``SCHEMA``."""
-    renamed = upgrade.renamed_keys
-    migrated = _migrate(meta, upgrade)
-    schema: dict[str, Any] = {}
-    for label in (CONTENT_TYPE, PERMISSION):
-        if label in meta.schema:
-            info = meta.schema[label]
-            writer.write(info, _natural_key_rows(meta, label, renamed))
-            schema[label] = info.as_literal()
-    for model in sort_models([t.model for t in upgrade.targets.values()]):
-        target = upgrade.targets[model._meta.label_lower]
-        info = describe(model)
-        rows = _target_rows(meta, upgrade, target, info, migrated.get(target.label, []))
-        writer.write(info, rows)
-        schema[info.label] = info.as_literal()
-    return schema
+class _Spool:
+    """Rows kept in a file, in runs sorted by column *key* (``None``: unsorted).
+
+    Rows are buffered, sorted (stably) and written as a run; a run that
+    starts at or above the end of the previous one extends it, so that rows
+    that come in order make one run. :meth:`runs` reads them back.
+    """
+
+    def __init__(self, path: Path, key: int | None) -> None:
+        self.path, self.key = path, key
+        self.buffer: list[Row] = []
+        #: per run, the offsets of its batches in the file
+        self.offsets: list[list[int]] = []
+        self.last: Any = None
+        self.barrier = True
+        self.file: IO[bytes] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.buffer or self.offsets)
+
+    def add(self, row: Row) -> None:
+        """Keep *row*."""
+        self.buffer.append(row)
+        if len(self.buffer) >= RUN_ROWS:
+            self.cut()
+
+    def cut(self, *, barrier: bool = False) -> int:
+        """Write the buffered rows; with *barrier*, the next rows open a new run.
+
+        :return: the number of runs written.
+        """
+        rows, self.buffer = self.buffer, []
+        if rows:
+            if self.key is not None:
+                rows.sort(key=itemgetter(self.key))
+            if self.barrier or (self.key is not None and rows[0][self.key] < self.last):
+                self.offsets.append([])
+            if self.file is None:
+                self.file = self.path.open("w+b")
+            for start in range(0, len(rows), SPOOL_BATCH):
+                self.offsets[-1].append(self.file.tell())
+                batch = rows[start : start + SPOOL_BATCH]
+                pickle.dump(batch, self.file, pickle.HIGHEST_PROTOCOL)
+            self.last = None if self.key is None else rows[-1][self.key]
+            self.barrier = False
+        self.barrier = self.barrier or barrier
+        return len(self.offsets)
+
+    def runs(self) -> list[Iterator[Row]]:
+        """Return the runs, each an iterator of rows, in the order written."""
+        self.cut()
+        return [self._read(offsets) for offsets in self.offsets]
+
+    def _read(self, offsets: list[int]) -> Iterator[Row]:
+        for offset in offsets:
+            assert self.file is not None
+            # Runs are read in turns (a merge): each batch seeks to its place.
+            # The file is this process's own: unpickling it is safe.
+            self.file.seek(offset)
+            yield from pickle.load(self.file)
+
+    def close(self) -> None:
+        """Close and remove the file."""
+        if self.file is not None:
+            self.file.close()
+        self.path.unlink(missing_ok=True)
 
 
-def _migrate(meta: DumpMeta, upgrade: UpgradePlan) -> dict[str, list[dict[str, Any]]]:
-    """Return the migrated rows of every model that does not go in directly."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for entry in meta.files:
-        label = entry.model
-        if label in upgrade.direct or label in (CONTENT_TYPE, PERMISSION):
-            continue
-        rows = decoded_dicts(meta.schema[label], read_rows(meta, entry))
+@dataclass
+class _Sink:
+    """The rows bound for one current model until its files are written."""
+
+    target: Target
+    info: ModelInfo
+    #: the function renaming the natural keys a row refers to
+    rename: Callable[[Row], Row]
+    #: the function turning a migrated row dict into a renamed row
+    encode: Callable[[dict[str, Any]], Row]
+    #: the primary key's index in a row: the sort key
+    key: int
+    #: whether rows that lack the primary key are numbered (an ``AutoField``)
+    auto: bool
+    runs: _Spool
+    #: rows without their automatic primary key, in the order they came
+    unnumbered: _Spool
+    #: the files written while the rows of the model's own files came in order
+    staged: list[FileEntry] | None = None
+    #: how many runs hold rows that came before the staged ones
+    staged_at: int = 0
+    #: the key of the last staged row
+    last: Any = _NONE_YET
+    #: the highest primary key, for the numbering
+    top: Any = None
+    migrated: bool = False
+
+    def route(self, row: Row, *, staging: bool) -> bool:
+        """Keep the migrated *row*; return whether it goes to the staged files."""
+        self.migrated = True
+        key = row[self.key]
+        if self.auto:
+            if key is None:
+                self.unnumbered.add(row)
+                return False
+            self.see(key)
+        if staging and (self.last is _NONE_YET or not key < self.last):
+            self.last = key
+            return True
+        self.runs.add(row)
+        return False
+
+    def see(self, key: Any) -> None:
+        """Count *key* among the primary keys that numbering must not reuse."""
+        if self.auto:
+            self.top = key if self.top is None else max(self.top, key)
+
+    def numbered(self) -> Iterator[Row]:
+        """Yield the rows that lacked their primary key, numbered after the others."""
+        if not self.unnumbered:
+            return
+        number = (0 if self.top is None else self.top) + 1
+        for run in self.unnumbered.runs():
+            for row in run:
+                yield (*row[: self.key], number, *row[self.key + 1 :])
+                number += 1
+
+
+class _Upgrader:
+    """Write the data files of the upgraded dump; see the module's docstring."""
+
+    def __init__(
+        self, meta: DumpMeta, upgrade: UpgradePlan, writer: FileWriter, spool: str
+    ) -> None:
+        self.meta, self.upgrade, self.writer = meta, upgrade, writer
+        self.spool = Path(spool)
+        self.sinks: dict[str, _Sink] = {}
+
+    def write(self) -> tuple[dict[str, Any], list[FileEntry]]:
+        """Write every model's rows; return the new ``SCHEMA`` and ``FILES``."""
+        renamed = self.upgrade.renamed_keys
+        schema: dict[str, Any] = {}
+        files: list[FileEntry] = []
+        for label in (CONTENT_TYPE, PERMISSION):
+            if label in self.meta.schema:
+                info = self.meta.schema[label]
+                rows = _natural_key_rows(self.meta, label, renamed)
+                files += self.writer.write(info, rows)
+                schema[label] = info.as_literal()
+        self._migrate()
+        targets = self.upgrade.targets
+        for model in sort_models([t.model for t in targets.values()]):
+            sink = self.sink(model._meta.label_lower)
+            files += self._write_sink(sink)
+            schema[sink.info.label] = sink.info.as_literal()
+        return schema, files
+
+    def sink(self, label: str) -> _Sink:
+        """Return the sink of the current model *label*."""
+        sink = self.sinks.get(label)
+        if sink is None:
+            sink = self.sinks[label] = self._new_sink(label)
+        return sink
+
+    def _new_sink(self, label: str) -> _Sink:
+        target = emitted_target(self.upgrade.targets, label)
+        info = describe(target.model)
+        rename = _reference_renamer(target, info, self.upgrade.renamed_keys)
+        pk = target.model._meta.pk
+        auto = pk is not None and pk.get_internal_type().endswith("AutoField")
+        key = info.attnames.index(info.pk[0])
+        stem = self.spool / base_name(label)
+        runs = _Spool(stem.with_suffix(".runs"), key)
+        unnumbered = _Spool(stem.with_suffix(".unnumbered"), None)
+        encode = _row_encoder(target, info, rename)
+        return _Sink(target, info, rename, encode, key, auto, runs, unnumbered)
+
+    def _migrate(self) -> None:
+        """Send the rows of every model that migrators touch through them.
+
+        The rows of a model's own files that come in order are written into
+        its files at once (staged); every other row is spooled.
+        """
+        skip = {*self.upgrade.direct, CONTENT_TYPE, PERMISSION}
+        entries = [e for e in self.meta.files if e.model not in skip]
+        for label, group in groupby(entries, key=lambda e: e.model):
+            own = None
+            if label in self.upgrade.sources:
+                own = self.sink(self.upgrade.sources[label])
+            rows = self._migrated_rows(label, list(group), own)
+            if own is None or own.staged is not None:
+                for _row in rows:
+                    pass
+                continue
+            own.staged_at = own.runs.cut(barrier=True)
+            own.staged = self.writer.write(own.info, rows)
+
+    def _migrated_rows(
+        self, label: str, entries: list[FileEntry], own: _Sink | None
+    ) -> Iterator[Row]:
+        """Yield the rows bound for *own* that come in order; spool the others."""
+        schema = self.upgrade.registry_schema
+        staging = own is not None and own.staged is None
+        last, sink, stage = None, own, False
+        for entry in entries:
+            rows = decoded_dicts(self.meta.schema[label], read_rows(self.meta, entry))
+            try:
+                for target, row in self.upgrade.plan.apply(label, rows, schema=schema):
+                    if target != last or sink is None:
+                        sink, last = self.sink(target), target
+                        stage = staging and sink is own
+                    values = sink.encode(row)
+                    if sink.route(values, staging=stage):
+                        yield values
+            except RegistryError as e:
+                raise LoadError(label, str(e), file=entry.name) from e
+
+    def _write_sink(self, sink: _Sink) -> list[FileEntry]:
+        """Write the files of *sink*'s model, unless staged; return them."""
+        label = sink.info.label
+        direct = [
+            e
+            for e in self.meta.files
+            if e.model in self.upgrade.direct
+            and self.upgrade.sources.get(e.model) == label
+        ]
+        spooled = sink.runs or sink.unnumbered
+        if sink.staged is not None and not spooled and not direct:
+            return sink.staged
+        if not sink.migrated and sink.staged is None:
+            rows = (sink.rename(row) for row in self._rows(direct))
+            return self.writer.write(sink.info, rows)
         try:
-            for target, row in upgrade.plan.apply(
-                label, rows, schema=upgrade.registry_schema
-            ):
-                found.setdefault(target, []).append(row)
-        except RegistryError as e:
-            raise LoadError(label, str(e), file=entry.name) from e
-    for label in found:
-        if label in upgrade.targets:
-            continue
-        try:
-            model = apps.get_model(label)
-        except LookupError as e:
-            problem = "a migrator made rows of this model, which the code does not have"
-            raise LoadError(label, problem) from e
-        upgrade.targets[label] = make_target(label, model)
-    return found
+            return self.writer.write(sink.info, self._merged(sink, direct))
+        finally:
+            sink.runs.close()
+            sink.unnumbered.close()
 
+    def _rows(self, entries: Iterable[FileEntry]) -> Iterator[Row]:
+        """Yield the rows of the old dump's files *entries*, as they are written."""
+        for entry in entries:
+            for batch in read_rows(self.meta, entry):
+                yield from batch
 
-def _target_rows(
-    meta: DumpMeta,
-    upgrade: UpgradePlan,
-    target: Target,
-    info: ModelInfo,
-    migrated: list[dict[str, Any]],
-) -> Iterable[tuple[Any, ...]]:
-    """Return the rows of *target* as literal tuples, ordered by primary key."""
-    rename = _reference_renamer(target, info, upgrade.renamed_keys)
-    direct = [
-        row
-        for entry in meta.files
-        if entry.model in upgrade.direct
-        and upgrade.sources.get(entry.model) == target.label
-        for batch in read_rows(meta, entry)
-        for row in batch
-    ]
-    if not migrated:
-        return [rename(row) for row in direct] if upgrade.renamed_keys else direct
-    rows = direct + [
-        _encode(target, info, row) for row in _numbered(target, info, migrated, direct)
-    ]
-    pk = info.attnames.index(info.pk[0])
-    return sorted((rename(row) for row in rows), key=lambda row: row[pk])
+    def _merged(self, sink: _Sink, direct: list[FileEntry]) -> Iterator[Row]:
+        """Yield every row of *sink* ordered by primary key, then the numbered ones.
 
-
-def _numbered(
-    target: Target,
-    info: ModelInfo,
-    rows: list[dict[str, Any]],
-    direct: list[tuple[Any, ...]],
-) -> list[dict[str, Any]]:
-    """Give rows without their automatic primary key the ids a restore would."""
-    pk = target.model._meta.pk
-    if pk is None or not pk.get_internal_type().endswith("AutoField"):
-        return rows
-    index = info.attnames.index(pk.attname)
-    taken = [row[pk.attname] for row in rows if row.get(pk.attname) is not None]
-    taken += [row[index] for row in direct]
-    next_id = max(taken, default=0) + 1
-    for row in rows:
-        if row.get(pk.attname) is None:
-            row[pk.attname] = next_id
-            next_id += 1
-    return rows
-
-
-def _encode(target: Target, info: ModelInfo, row: dict[str, Any]) -> tuple[Any, ...]:
-    values = []
-    for f in info.fields:
-        value = row[f.attname] if f.attname in row else target.fills[f.attname]()
-        encode = literal_encoder(f.type)
-        values.append(
-            encode(value)
-            if encode and value is not None and type(value) is not tuple
-            else value
+        Ties keep the order of a list of the copied rows, then the migrated
+        ones as they came: the runs are merged in that order.
+        """
+        copied = _Spool(self.spool / f"{base_name(sink.info.label)}.copied", sink.key)
+        for row in self._rows(direct):
+            sink.see(row[sink.key])
+            copied.add(sink.rename(row))
+        runs = sink.runs.runs()
+        staged = self._restaged(sink)
+        before, after = runs[: sink.staged_at], runs[sink.staged_at :]
+        merged = heapq.merge(
+            *copied.runs(), *before, *staged, *after, key=itemgetter(sink.key)
         )
-    return tuple(values)
+        yield from chain(merged, sink.numbered())
+        copied.close()
+
+    def _restaged(self, sink: _Sink) -> list[Iterator[Row]]:
+        """Move the staged files of *sink* aside; return their rows, as one run."""
+        if sink.staged is None:
+            return []
+        directory = self.writer.directory
+        assert directory is not None
+        for entry in sink.staged:
+            (directory / entry.name).rename(self.spool / entry.name)
+        staged = DumpMeta(self.spool, {}, {sink.info.label: sink.info}, ())
+        batches = (batch for entry in sink.staged for batch in read_rows(staged, entry))
+        return [chain.from_iterable(batches)]
+
+
+def _row_encoder(
+    target: Target, info: ModelInfo, rename: Callable[[Row], Row]
+) -> Callable[[dict[str, Any]], Row]:
+    """Return the function turning a migrated row into the literals of a data file.
+
+    A field that the row lacks is filled; references by natural key are renamed.
+    """
+    columns = [(f.attname, literal_encoder(f.type)) for f in info.fields]
+    fills = target.fills
+
+    def encode(row: dict[str, Any]) -> Row:
+        values = []
+        for attname, encoder in columns:
+            value = row[attname] if attname in row else fills[attname]()
+            values.append(
+                encoder(value)
+                if encoder and value is not None and type(value) is not tuple
+                else value
+            )
+        return rename(tuple(values))
+
+    return encode
 
 
 def _reference_renamer(
     target: Target, info: ModelInfo, renamed: Rename
-) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+) -> Callable[[Row], Row]:
     """Return a function renaming the natural keys a row refers to."""
     columns = [
         i
@@ -236,7 +457,7 @@ def _reference_renamer(
     if not columns or not renamed:
         return lambda row: row
 
-    def rename(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    def rename(row: Row) -> Row:
         values = list(row)
         for i in columns:
             values[i] = _renamed_key(values[i], renamed)
@@ -251,17 +472,15 @@ def _renamed_key(value: Any, renamed: Rename) -> Any:
     return value
 
 
-def _natural_key_rows(
-    meta: DumpMeta, label: str, renamed: Rename
-) -> list[tuple[Any, ...]]:
+def _natural_key_rows(meta: DumpMeta, label: str, renamed: Rename) -> list[Row]:
     """Return the rows of content types or permissions, renamed, unique, sorted.
 
     A content type row is its natural key; a permission row holds its content
-    type's natural key.
+    type's natural key. A handful per model: they are sorted in memory.
     """
     info = meta.schema[label]
     key = [info.attnames.index(a) for a in info.pk]
-    rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    rows: dict[Row, Row] = {}
     for entry in meta.files:
         if entry.model != label:
             continue

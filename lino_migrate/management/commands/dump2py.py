@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
+from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.reports.drift import check_database, format_report
@@ -45,8 +46,8 @@ class Command(BaseCommand):
             help="Replace DIR (as a whole) if it exists.",
         )  # fmt: skip
         parser.add_argument(
-            "--max-row-count", type=int, default=50000, metavar="N",
-            help="The most rows per data file (default 50000).",
+            "--max-row-count", type=int, default=DEFAULT_MAX_ROW_COUNT, metavar="N",
+            help="The most rows per data file (default %(default)s).",
         )  # fmt: skip
         parser.add_argument(
             "--jobs", "-j", type=int, default=1, metavar="N",

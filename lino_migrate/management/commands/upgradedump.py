@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.upgrade.upgradedump import upgrade_dump
 
@@ -26,8 +27,8 @@ class Command(BaseCommand):
             "--overwrite", action="store_true", help="Replace NEW if it exists."
         )
         parser.add_argument(
-            "--max-row-count", type=int, default=50000, metavar="N",
-            help="The most rows per data file (default 50000).",
+            "--max-row-count", type=int, default=DEFAULT_MAX_ROW_COUNT, metavar="N",
+            help="The most rows per data file (default %(default)s).",
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
