@@ -10,16 +10,21 @@ from pathlib import Path
 
 __all__ = [
     "ChecksumError",
+    "DatabaseNotReadyError",
     "DumpExistsError",
     "DumpFormatError",
     "DumpReadError",
+    "DumpWriteError",
     "EncodeError",
+    "InvalidValueError",
     "LinoMigrateError",
     "LoadError",
     "MakeMigratorError",
+    "NotADumpError",
     "RehearsalFailedError",
     "RestoreCancelledError",
     "SchemaMismatchError",
+    "SequenceError",
     "UpgradeError",
 ]
 
@@ -36,6 +41,45 @@ class DumpExistsError(LinoMigrateError, FileExistsError):
         super().__init__(
             f"The dump directory '{path}' exists already. Choose another "
             "directory or pass --overwrite to replace it."
+        )
+
+
+class NotADumpError(DumpExistsError):
+    """The target of a dump exists and is not a dump that may be replaced.
+
+    :param path: the target.
+    :param found: what it is, e.g. ``"a symbolic link"``.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, path: Path, found: str) -> None:
+        self.path, self.found = path, found
+        LinoMigrateError.__init__(
+            self,
+            f"'{path}' exists already and is {found}, not a dump directory "
+            "written by lino_migrate (whose restore.py starts with '# Generated "
+            "by lino_migrate'); --overwrite replaces only such a dump. Nothing "
+            f"was written. Choose another directory, or move '{path}' away "
+            "yourself.",
+        )
+
+
+class DumpWriteError(LinoMigrateError):
+    """The operating system refused to write a dump (disk full, no permission).
+
+    :param path: the target of the dump.
+    :param error: the :class:`OSError`.
+    """
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        self.path, self.error = path, error
+        where = f" ({error.filename})" if error.filename else ""
+        super().__init__(
+            f"Could not write the dump '{path}': {error.strerror or error}{where}. "
+            "Nothing was left behind, and a previous dump there is untouched. "
+            "Check that the directory is writable and the disk has room, or "
+            "choose another directory."
         )
 
 
@@ -124,6 +168,30 @@ class UpgradeError(SchemaMismatchError):
         )
 
 
+class DatabaseNotReadyError(LinoMigrateError):
+    """The target database lacks tables the restore writes: never migrated?
+
+    :param database: the alias of the database.
+    :param missing: ``(table, model label)`` of each missing table.
+    """
+
+    def __init__(self, database: str, missing: list[tuple[str, str]]) -> None:
+        self.database, self.missing = database, missing
+        super().__init__(missing_tables_message(database, missing))
+
+
+def missing_tables_message(database: str, missing: list[tuple[str, str]]) -> str:
+    """Return what :class:`DatabaseNotReadyError` says, for reports too."""
+    shown = ", ".join(f"'{table}' ({label})" for table, label in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return (
+        f"Database '{database}' lacks {len(missing)} table(s) the restore writes: "
+        f"{shown}{more}. Was it never migrated? Run `python manage.py migrate "
+        f"--database {database}` first (with --run-syncdb for apps without "
+        "migrations), then restore again; nothing was written."
+    )
+
+
 class MakeMigratorError(LinoMigrateError, ValueError):
     """A migrator cannot be generated; nothing was written.
 
@@ -169,8 +237,51 @@ class LoadError(LinoMigrateError):
         )
 
 
+class InvalidValueError(LoadError, ValueError):
+    """A value of a row is not what its column's type allows; nothing was written.
+
+    :param value: the value refused (a ``bytes`` in a ``CharField``, a string
+        in an ``IntegerField``, a text holding a lone surrogate).
+    :param problem: what was found and what was expected.
+    """
+
+    def __init__(
+        self,
+        model_label: str,
+        value: object,
+        problem: str,
+        *,
+        pk: object = None,
+        field: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        self.value = value
+        super().__init__(
+            model_label,
+            f"{problem} (correct the value in the data file and its sha256 in "
+            "restore.py, or convert it in a migrator)",
+            pk=pk,
+            field=field,
+            file=file,
+        )
+
+
 class RestoreCancelledError(LinoMigrateError):
     """The person at the terminal did not confirm the restore; nothing was changed."""
+
+
+class SequenceError(LinoMigrateError):
+    """A PostgreSQL sequence could not be made part of the restore transaction."""
+
+    def __init__(self, sequence: str, table: str, error: BaseException) -> None:
+        self.sequence, self.table, self.error = sequence, table, error
+        super().__init__(
+            f"Could not alter the sequence {sequence} of table '{table}': "
+            f"{error}. A restore alters the sequences of the site's tables "
+            "(without changing them) so that a failed restore sets them back; "
+            "that needs the owner of the tables, as 'migrate' does. Restore as "
+            "that user. The restore was rolled back; the database is unchanged."
+        )
 
 
 class RehearsalFailedError(LinoMigrateError):

@@ -84,7 +84,9 @@ def test_tolerate_skips_unreadable_model(make_site: Any, tmp_path: Path) -> None
     assert "PARTIAL dump" in result.stderr
     meta = read_meta(tmp_path / "d" / "restore.py")
     assert meta.partial
-    assert "library.genre" in meta.values["SKIPPED"]
+    # One unreadable model stays one skipped model (#12): on PostgreSQL the
+    # failed read used to abort the transaction for every model after it.
+    assert ["library.genre"] == sorted(meta.values["SKIPPED"])
     assert "library.genre" not in meta.schema
     assert "library.author" in meta.schema
     assert all(e.model != "library.genre" for e in meta.files)

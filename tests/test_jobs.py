@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
-from tests.conftest import POPULATED, Site, is_postgres
+from tests.conftest import MANAGE, POPULATED, Site, is_postgres
 
 
 def _files(path: Path) -> dict[str, bytes]:
@@ -109,3 +115,100 @@ def test_jobs_must_be_positive(manage_py: Any, tmp_path: Path) -> None:
     assert 1 == result.returncode
     assert "--jobs must be at least 1, not 0" in result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def _children(pid: int) -> list[int]:
+    """Return the pids of the multiprocessing workers whose parent is *pid*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Return whether process *pid* runs (a zombie waiting for its reaper does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _until(condition: Any, seconds: float) -> bool:
+    """Return whether *condition()* became true within *seconds*."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return bool(condition())
+
+
+@pytest.mark.postgres
+def test_workers_die_with_a_killed_dump(make_site: Any, tmp_path: Path) -> None:
+    """SIGKILL of dump2py --jobs 2 ends its workers and their transactions (#12).
+
+    The biggest table goes to a worker. As soon as the worker process exists
+    (it then takes a while to set up Django), the test locks that table, so
+    that the worker is busy waiting to read it when its parent is killed.
+    """
+    import psycopg
+
+    site: Site = make_site("orphans", prepare=POPULATED)
+    site.sql(
+        "INSERT INTO django_session SELECT md5(g::text), repeat('x', 2000), now() "
+        "FROM generate_series(1, 3000) g"
+    )
+    db = settings.DATABASES["default"]
+    params = {
+        "host": db["HOST"], "port": db["PORT"], "user": db["USER"],
+        "password": db["PASSWORD"], "dbname": site.database,
+    }  # fmt: skip
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+        "AND wait_event_type = 'Lock'"
+    )
+    others = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    )
+    with psycopg.connect(**params, autocommit=True) as watcher:
+
+        def count(query: str) -> int:
+            row = watcher.execute(query, [site.database]).fetchone()
+            return int(row[0]) if row else 0
+
+        command = [sys.executable, str(MANAGE), "dump2py", str(tmp_path / "d")]
+        dump = subprocess.Popen(
+            [*command, "--noinput", "--jobs", "2"], env=site.env, cwd=site.tmp,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        locker = psycopg.connect(**params)
+        lock = threading.Thread(
+            target=locker.execute,
+            args=("LOCK TABLE django_session IN ACCESS EXCLUSIVE MODE",),
+        )
+        try:
+            assert _until(lambda: bool(_children(dump.pid)), 60), "no worker started"
+            workers = _children(dump.pid)
+            lock.start()
+            assert _until(lambda: count(waiting) >= 1, 60), "the worker never waited"
+            dump.send_signal(signal.SIGKILL)
+            dump.wait(timeout=30)
+            assert _until(lambda: not any(map(_alive, workers)), 10)
+        finally:
+            if dump.poll() is None:
+                dump.kill()
+            lock.join(timeout=30)
+            locker.rollback()
+            locker.close()
+        assert _until(lambda: count(others) == 0, 10)

@@ -12,14 +12,16 @@ import django
 from django.db import connections, models
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
-from lino_migrate.dump.directory import move_into_place, work_directory
+from lino_migrate.dump.directory import (
+    move_into_place,
+    prepare_target,
+    work_directory,
+    writing,
+)
 from lino_migrate.dump.job import DumpJob, ModelOutcome
 from lino_migrate.dump.parallel import check_jobs, dump_in_parallel
 from lino_migrate.dump.snapshot import read_transaction
-from lino_migrate.exceptions import (
-    DumpExistsError,
-    LinoMigrateError,
-)
+from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.format.layout import (
     FORMAT,
     FileEntry,
@@ -72,12 +74,14 @@ def dump(
     :param exclude: app labels or ``app_label.ModelName`` to leave out.
     :param tolerate: skip a model that cannot be read, mark the dump partial.
     :param simulate: read and encode everything but write nothing.
-    :param overwrite: replace an existing *target* directory as a whole.
+    :param overwrite: replace an existing *target* directory as a whole; only
+        a dump of this tool (or an empty directory) is replaced.
     :param max_row_count: the most rows one data file holds.
     :param jobs: the processes reading tables at once (PostgreSQL only); they
         share the snapshot of this process's read transaction.
     :param progress: called as ``progress(message, level)``.
     :raises DumpExistsError: when *target* exists and *overwrite* is false.
+    :raises NotADumpError: when *target* exists and is not a dump of this tool.
     :raises DumpReadError: when a model cannot be read and *tolerate* is false.
     """
     target = Path(target)
@@ -85,8 +89,6 @@ def dump(
         msg = f"--max-row-count must be at least 1, not {max_row_count}."
         raise LinoMigrateError(msg)
     check_jobs(jobs, connections[using])
-    if target.exists() and not overwrite and not simulate:
-        raise DumpExistsError(target)
     models_ = dumpable_models(exclude)
     if simulate:
         result = DumpResult(target, simulated=True)
@@ -94,12 +96,14 @@ def dump(
             None, models_, result, using, tolerate, max_row_count, jobs, progress
         )
         return result
-    with work_directory(target) as work:
-        result = DumpResult(target, simulated=False)
-        _dump_into(
-            work, models_, result, using, tolerate, max_row_count, jobs, progress
-        )
-        move_into_place(work, target)
+    result = DumpResult(target, simulated=False)
+    with writing(target):
+        prepare_target(target, overwrite=overwrite, progress=progress)
+        with work_directory(target) as work:
+            _dump_into(
+                work, models_, result, using, tolerate, max_row_count, jobs, progress
+            )
+            move_into_place(work, target, overwrite=overwrite)
     return result
 
 

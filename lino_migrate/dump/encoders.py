@@ -10,6 +10,7 @@ and a value they cannot read is refused, not dumped as ``NULL``.
 from __future__ import annotations
 
 import datetime
+import decimal
 import re
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -152,6 +153,8 @@ def _sqlite_shortcut(
             return convert(value)
 
         return encode_datetime
+    if kind == "DecimalField":
+        return _sqlite_decimal_encoder(convert)
     if kind == "UUIDField":
         canonical = _HEX_UUID.fullmatch
 
@@ -163,3 +166,26 @@ def _sqlite_shortcut(
 
         return encode_uuid
     return convert
+
+
+def _sqlite_decimal_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Return the encoder of a SQLite decimal column: the number stored, exactly.
+
+    SQLite keeps a decimal as an INTEGER or, with a fraction or beyond 64
+    bits, as a REAL: of more than 15 significant digits it keeps only what a
+    double holds. Django reads such a number rounded to 15 digits, which is
+    neither what the application wrote nor what is stored. A dump writes what
+    is stored: the integer, or the shortest decimal that reads back as the
+    same double (``repr()``), and the restore stores that same number (#12).
+    """
+    to_decimal = decimal.Decimal
+
+    def encode_decimal(value: Any) -> Any:
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if kind is float:
+            return str(to_decimal(repr(value)))
+        return convert(value)
+
+    return encode_decimal

@@ -16,6 +16,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Sequence
@@ -84,7 +86,8 @@ def dump_in_parallel(
     # "spawn": a fresh interpreter, never a copy of this process's open
     # database connections.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs - 1, context, _start_worker, (job, snapshot)) as pool:
+    setup = (job, snapshot, os.getpid())
+    with ProcessPoolExecutor(jobs - 1, context, _start_worker, setup) as pool:
         dispatcher = _Dispatcher(job, list(models_), sizes, pool, jobs - 1)
         try:
             return dispatcher.run()
@@ -161,13 +164,39 @@ def _table_sizes(connection: BaseDatabaseWrapper, tables: list[str]) -> dict[str
         return dict(cursor.fetchall())
 
 
-def _start_worker(job: DumpJob, snapshot: str) -> None:
-    """Set up Django in a worker process (the Pool's initializer)."""
+#: Seconds between two looks of a worker at whether its parent still lives.
+PARENT_POLL = 0.2
+
+
+def _start_worker(job: DumpJob, snapshot: str, parent: int) -> None:
+    """Set up Django in a worker process (the Pool's initializer).
+
+    The worker dies with its parent (*parent* is its pid): a ``dump2py``
+    killed with SIGKILL cannot tell its workers to stop, and a worker busy
+    with a big table would otherwise read on, holding its connection and
+    its transaction, for as long as the table takes (#12).
+    """
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="watch-parent", daemon=True
+    ).start()
     import django
 
     django.setup()
     global _worker  # one job per worker process
     _worker = (job, snapshot)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process as soon as *parent* is no longer its parent.
+
+    A process whose parent dies is given another parent (init or a
+    subreaper), so ``getppid()`` changes; ``os._exit`` ends the process at
+    once, whatever its main thread is waiting for, and the database server
+    ends the transaction of the connection it leaves.
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
 
 
 def _dump_model(label: str) -> tuple[str, Any]:

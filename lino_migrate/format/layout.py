@@ -6,12 +6,14 @@ Django: a model is named by its label, a field by its attname and value type.
 
 A dump directory holds ``restore.py`` (the metadata assignments of
 :data:`METADATA`, the hooks, the entry point) and one or more data files per
-model, named by :func:`base_name`, each opened by :func:`data_header`.
+model, named by :func:`data_file_name`, each opened by :func:`data_header`;
+:func:`metadata_problems` says how a ``restore.py`` differs from this.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +31,13 @@ __all__ = [
     "FileEntry",
     "ModelInfo",
     "base_name",
+    "data_file_name",
     "data_header",
     "format_literal",
     "header_comment",
+    "metadata_problems",
     "render_restore_script",
+    "unaccounted_models",
 ]
 
 #: Version of the dump format; bumped on any change a reader must know of.
@@ -120,10 +125,110 @@ class FileEntry:
         """Return the tuple written into ``FILES``."""
         return (self.model, self.name, self.rows, self.sha256)
 
+    @classmethod
+    def from_literal(cls, value: Sequence[Any]) -> FileEntry:
+        """Return the file described by a ``FILES`` tuple.
+
+        :raises TypeError: when a value is not of the type written.
+        :raises ValueError: when the tuple has not four values.
+        """
+        model, name, rows, sha256 = value
+        if not (type(model) is type(name) is type(sha256) is str and type(rows) is int):
+            msg = f"expected (model, file name, rows, sha256), found {value!r:.200}"
+            raise TypeError(msg)
+        return cls(model, name, rows, sha256)
+
 
 def base_name(label: str) -> str:
     """Return the file name stem of the data files of model *label*."""
     return label.replace(".", "_")
+
+
+def data_file_name(label: str, number: int) -> str:
+    """Return the name of the *number*-th data file of model *label*, from 1."""
+    stem = base_name(label)
+    return f"{stem}.py" if number == 1 else f"{stem}_{number}.py"
+
+
+_LABEL = re.compile(r"\w+\.\w+")
+_CHUNK_SUFFIX = re.compile(r"(?:_[1-9][0-9]*)?\.py")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def metadata_problems(
+    schema: Mapping[str, ModelInfo], files: Sequence[FileEntry], skipped: object
+) -> list[str]:
+    """Return what makes ``SCHEMA``, ``FILES`` and ``SKIPPED`` unlike a dump's.
+
+    A model that ``--tolerate`` skipped is in ``SKIPPED`` only. Data files
+    have the names :func:`data_file_name` gives, each listed once: a name is
+    never a path. See :func:`unaccounted_models` too.
+    """
+    problems = [p for info in schema.values() if (p := _model_problem(info))]
+    names: set[str] = set()
+    for entry in files:
+        problem = _entry_problem(entry, schema, names)
+        if problem:
+            problems.append(problem)
+        names.add(entry.name)
+    if not isinstance(skipped, dict):
+        problems.append(f"SKIPPED is {skipped!r:.100}, not a dict of model labels")
+    elif both := [label for label in skipped if label in schema]:
+        problems.append(
+            f"SKIPPED names {', '.join(map(str, both))}, which SCHEMA describes "
+            "too: a skipped model has no data file"
+        )
+    return problems
+
+
+def unaccounted_models(
+    schema: Mapping[str, ModelInfo], files: Sequence[FileEntry]
+) -> list[str]:
+    """Return the models of ``SCHEMA`` that no data file of ``FILES`` holds.
+
+    A dump lists a data file for every model of ``SCHEMA``, an empty one for
+    a model without rows: a restore empties the table of every model it
+    covers, so a model without a file would lose its rows.
+    """
+    listed = {entry.model for entry in files}
+    return [label for label in schema if label not in listed]
+
+
+def _model_problem(info: ModelInfo) -> str:
+    texts = [info.table, *info.pk]
+    for f in info.fields:
+        texts += [f.name, f.attname, f.column, f.type]
+    problem = ""
+    if type(info.label) is not str or not _LABEL.fullmatch(info.label):
+        problem = "is not a model label (app_label.model)"
+    elif not all(type(t) is str for t in texts) or not all(
+        f.target is None or type(f.target) is str for f in info.fields
+    ):
+        problem = "has a name that is not a string"
+    elif len(set(info.attnames)) != len(info.attnames):
+        problem = "lists a field twice"
+    elif not info.pk or not set(info.pk) <= set(info.attnames):
+        problem = f"has a primary key {info.pk!r:.100} that is not one of its fields"
+    return problem and f"SCHEMA entry {info.label!r:.100} {problem}"
+
+
+def _entry_problem(
+    entry: FileEntry, schema: Mapping[str, ModelInfo], names: set[str]
+) -> str:
+    where = f"FILES names {entry.name!r:.100}"
+    if entry.model not in schema:
+        return f"FILES names model {entry.model!r:.100}, which SCHEMA does not describe"
+    stem = base_name(entry.model)
+    suffix = entry.name[len(stem) :] if entry.name.startswith(stem) else ""
+    if not _CHUNK_SUFFIX.fullmatch(suffix):
+        return f"{where}, not a data file of {entry.model} ({stem}.py or {stem}_N.py)"
+    if entry.name in names:
+        return f"{where} twice: each data file is loaded once"
+    if entry.rows < 0:
+        return f"{where} with {entry.rows} rows: a row count is not negative"
+    if not _SHA256.fullmatch(entry.sha256):
+        return f"{where} with sha256 {entry.sha256!r:.100}: not 64 hex digits"
+    return ""
 
 
 def data_header(info: ModelInfo) -> str:
@@ -170,9 +275,20 @@ METADATA = (
 )  # fmt: skip
 
 
-def header_comment(created: str) -> str:
-    """Return the first line of ``restore.py``: what wrote it, and when."""
-    return f"# Generated by lino_migrate {lino_migrate.__version__} on {created}."
+def header_comment(created: str, copied_code: bool = False) -> str:
+    """Return the first line of ``restore.py``: what wrote it, and when.
+
+    :param copied_code: whether the file holds code that was not generated
+        (``upgradedump`` keeps a person's code): the line then says so, so
+        that it never vouches for code it did not write (#12).
+    """
+    line = f"# Generated by lino_migrate {lino_migrate.__version__} on {created}"
+    if copied_code:
+        return line + (
+            "; the code outside the metadata was copied from the dump it was "
+            "upgraded from, not generated: read it before running this file."
+        )
+    return line + "."
 
 
 def render_restore_script(meta: dict[str, Any]) -> str:

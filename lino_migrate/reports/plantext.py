@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from lino_migrate.exceptions import missing_tables_message
 from lino_migrate.reports.table import render_table
-from lino_migrate.restore.plan import UpgradePlan, examine_upgrade
+from lino_migrate.restore.plan import UpgradePlan, examine_upgrade, missing_tables
 from lino_migrate.restore.reader import DumpMeta
 from migrations_registry import Registry
 
 __all__ = ["format_plan", "plan_report"]
 
 
-def plan_report(meta: DumpMeta, registry: Registry | None = None) -> dict[str, Any]:
-    """Return the plan of restoring *meta* as a JSON-able dict.
+def plan_report(
+    meta: DumpMeta,
+    registry: Registry | None = None,
+    connection: BaseDatabaseWrapper | None = None,
+) -> dict[str, Any]:
+    """Return the plan of restoring *meta* (into *connection*) as a JSON-able dict.
+
+    With *connection*, a table the restore writes that the database lacks is
+    a problem, as the restore itself would find it.
 
     Keys: ``dump`` (directory, created, Django, engine, partial), ``versions``
     (per app: dump and current version, migrators to run), ``migrators``
@@ -22,6 +33,8 @@ def plan_report(meta: DumpMeta, registry: Registry | None = None) -> dict[str, A
     default), ``problems`` and ``ok``.
     """
     upgrade = examine_upgrade(meta, registry)
+    if connection is not None and not upgrade.problems:
+        upgrade.problems += _database_problems(upgrade, connection)
     steps = upgrade.plan.steps
     return {
         "dump": {
@@ -161,3 +174,18 @@ def _model_lines(models: dict[str, Any]) -> list[str]:
         state = "unchanged" if m["unchanged"] else f"-> {where}"
         rows.append((label, f"{m['rows']} rows", state))
     return render_table(rows, align="<><", indent=2)
+
+
+def _database_problems(
+    upgrade: UpgradePlan, connection: BaseDatabaseWrapper
+) -> list[str]:
+    """Return what keeps the restore from writing into *connection*'s database."""
+    try:
+        missing = missing_tables(upgrade, connection)
+    except DatabaseError as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return [
+            f"Database '{connection.alias}' cannot be read ({reason}): check its "
+            "settings and that its server runs."
+        ]
+    return [missing_tables_message(connection.alias, missing)] if missing else []

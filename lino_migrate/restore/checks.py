@@ -73,21 +73,30 @@ def _check_field(
     target = field.target_field
     table, column = qn(model._meta.db_table), qn(field.column)
     ref_table, ref_column = qn(target.model._meta.db_table), qn(target.column)
-    pk = qn(model._meta.pk.column)
+    # A CompositePrimaryKey (Django 5.2) has no column: its fields have (#12).
+    pk_fields = _pk_fields(model)
+    pk = ", ".join(f"t.{qn(f.column)}" for f in pk_fields)
     sql = (
-        f"SELECT t.{pk}, t.{column} FROM {table} t WHERE t.{column} IS NOT NULL "
+        f"SELECT {pk}, t.{column} FROM {table} t WHERE t.{column} IS NOT NULL "
         f"AND NOT EXISTS (SELECT 1 FROM {ref_table} r WHERE r.{ref_column} = t.{column})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} ORDER BY t.{pk} LIMIT {SHOWN}")
+        cursor.execute(f"{sql} ORDER BY {pk} LIMIT {SHOWN}")
         found = cursor.fetchall()
+    width = len(pk_fields)
     return [
         LoadError(
             model_label(model),
             f"its {field.name} points to {model_label(target.model)} "
-            f"{target.attname}={value!r}, which does not exist",
-            pk=pk_value,
+            f"{target.attname}={row[width]!r}, which does not exist",
+            pk=row[0] if width == 1 else tuple(row[:width]),
             field=field.name,
         )
-        for pk_value, value in found
+        for row in found
     ]
+
+
+def _pk_fields(model: type[models.Model]) -> list[Any]:
+    """Return the fields of *model*'s primary key: several for a composite one."""
+    pk = model._meta.pk
+    return list(getattr(pk, "fields", None) or [pk])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,7 +22,7 @@ from lino_migrate.reports.restore import format_report
 from lino_migrate.restore.reader import read_meta
 from lino_migrate.restore.restorer import RestoreReport, restore
 
-__all__ = ["build_parser", "main"]
+__all__ = ["add_restore_options", "build_parser", "main", "run_restore"]
 
 
 def build_parser(script: str) -> argparse.ArgumentParser:
@@ -31,6 +32,23 @@ def build_parser(script: str) -> argparse.ArgumentParser:
         description="Restore this dump into a database, replacing the rows of "
         "every model it holds, in one transaction.",
     )
+    add_restore_options(parser)
+    parser.add_argument(
+        "-v",
+        "--verbosity",
+        type=int,
+        choices=[0, 1, 2, 3],
+        default=1,
+        help="0: silent, 1: summary, 2: per file.",
+    )
+    return parser
+
+
+def add_restore_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options of a restore (all but ``-v``) to *parser*.
+
+    ``restore.py`` and ``manage.py restoredump`` take the same options.
+    """
     parser.add_argument(
         "--noinput",
         "--no-input",
@@ -61,15 +79,6 @@ def build_parser(script: str) -> argparse.ArgumentParser:
         metavar="N",
         help="Show N example rows per migrated model, before and after.",
     )
-    parser.add_argument(
-        "-v",
-        "--verbosity",
-        type=int,
-        choices=[0, 1, 2, 3],
-        default=1,
-        help="0: silent, 1: summary, 2: per file.",
-    )
-    return parser
 
 
 def main(
@@ -84,18 +93,33 @@ def main(
     :param namespace: the globals of ``restore.py``, which hold its hooks.
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
-    out = stdout or sys.stdout
     args = build_parser(script).parse_args(sys.argv[1:] if argv is None else argv)
+    return run_restore(script, vars(args), namespace, (stdout or sys.stdout).write)
+
+
+def run_restore(
+    script: str,
+    options: Mapping[str, Any],
+    namespace: dict[str, Any] | None,
+    write: Callable[[str], object],
+) -> RestoreReport:
+    """Confirm, restore and report, as the parsed *options* of a restore say.
+
+    :param namespace: the hooks to run, or ``None`` to run none (safe mode).
+    :param write: where the messages and the report go.
+    :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
+    """
+    args = argparse.Namespace(**options)
     meta = read_meta(Path(script))
     if meta.partial and args.verbosity:
         skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
-        out.write(f"This dump is PARTIAL: it lacks {skipped}.\n")
+        write(f"This dump is PARTIAL: it lacks {skipped}.\n")
     if args.interactive and not args.simulate:
         _confirm(meta.directory, args.database, len(meta.schema))
 
     def progress(message: str, level: int) -> None:
         if args.verbosity >= level:
-            out.write(message + "\n")
+            write(message + "\n")
 
     report = restore(
         script,
@@ -107,7 +131,7 @@ def main(
         accept_edits=args.accept_edits,
     )
     if args.verbosity:
-        out.write(format_report(report))
+        write(format_report(report))
     if report.violations:
         raise RehearsalFailedError(len(report.violations))
     return report

@@ -2,11 +2,14 @@
 
 Each batch is inserted under a savepoint. When a batch fails, its rows are
 inserted again one by one to name the offending row; the caller's atomic
-block then rolls everything back.
+block then rolls everything back. Before that, the values of a batch are
+checked against their columns' value types: a value of the wrong type is
+refused with its model, row and field, never sent to the database (#12).
 """
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,11 +17,17 @@ from typing import Any
 from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.exceptions import LoadError
+from lino_migrate.exceptions import InvalidValueError, LoadError
 from lino_migrate.format.codec import Converter, compose, literal_decoder
 from lino_migrate.format.layout import KEY_OF_LABEL, FieldInfo, ModelInfo
 from lino_migrate.naturalkeys import generic_key_columns
-from lino_migrate.restore.preparers import db_preparer, literal_preparer
+from lino_migrate.restore.preparers import (
+    ValueCheck,
+    db_preparer,
+    find_bad_values,
+    literal_preparer,
+    value_check,
+)
 
 __all__ = ["TableLoader", "delete_rows"]
 
@@ -62,9 +71,28 @@ class TableLoader:
             for ct, oid, text in generic_key_columns(self.model, self.dumped.attnames)
             for label, ids in self.natural_ids.items()
         ]
-        self.pk_index = self.dumped.attnames.index(self.dumped.pk[0])
+        self.checks = self._value_checks()
+        attnames = self.dumped.attnames
+        self.pk_indexes = [attnames.index(a) for a in self.dumped.pk if a in attnames]
         self.label = self.dumped.label
         self.written = 0
+
+    def _value_checks(self) -> list[tuple[int, ValueCheck]]:
+        """Return the check of each column whose value type is known."""
+        objects = {oid for _ct, oid, *_ in self.generic_keys}
+        found = []
+        for i, info in enumerate(self.dumped.fields):
+            keys = info.attname in self.remaps or i in objects
+            check = value_check(info.type, decoded=self.decoded, keys=keys)
+            if check is not None:
+                found.append((i, check))
+        return found
+
+    def pk_of(self, row: tuple[Any, ...]) -> Any:
+        """Return the primary key of *row*: a tuple for a composite one."""
+        if len(self.pk_indexes) == 1:
+            return row[self.pk_indexes[0]]
+        return tuple(row[i] for i in self.pk_indexes) or None
 
     def _converter(self, info: FieldInfo, field: models.Field[Any, Any]) -> Converter:
         remap = self.remaps.get(field.attname)
@@ -100,48 +128,105 @@ class TableLoader:
     def insert(self, literal_rows: Sequence[tuple[Any, ...]], file: str) -> None:
         """Insert a batch of rows as read from *file*.
 
-        :raises LoadError: naming the row the database refused.
+        :raises LoadError: naming the row the database refused, or
+            :class:`InvalidValueError` naming the value refused before.
         """
+        rows = self._checked(literal_rows, file)
         try:
-            params = self.convert(literal_rows)
-        except (TypeError, ValueError, ArithmeticError) as e:
-            self._raise_bad_value(literal_rows, file, e)
+            params = self.convert(rows)
+        except _CONVERSION_ERRORS:
+            rows, params = self._convert_each(rows, file)
+        if not params:
+            return
         insert = self._inserter()
         sid = transaction.savepoint(using=self.connection.alias)
         try:
             insert(params)
-        except DatabaseError as e:
+        except _REFUSED as e:
             transaction.savepoint_rollback(sid, using=self.connection.alias)
-            self.written += self._find_bad_rows(literal_rows, params, file, e)
+            self.written += self._find_bad_rows(rows, params, file, e)
         else:
             transaction.savepoint_commit(sid, using=self.connection.alias)
             self.written += len(params)
 
-    def _raise_bad_value(
-        self, rows: Sequence[tuple[Any, ...]], file: str, error: Exception
-    ) -> None:
+    def _checked(
+        self, rows: Sequence[tuple[Any, ...]], file: str
+    ) -> Sequence[tuple[Any, ...]]:
+        """Return *rows* without those holding a value of the wrong type.
+
+        :raises InvalidValueError: for the first such value, unless recording.
+        """
+        bad = find_bad_values(rows, self.checks)
+        if not bad:
+            return rows
+        for n, i, problem in bad:
+            self._refuse(
+                InvalidValueError(
+                    self.label,
+                    rows[n][i],
+                    problem,
+                    pk=self.pk_of(rows[n]),
+                    field=self.dumped.fields[i].name,
+                    file=file,
+                )
+            )
+        refused = {n for n, _i, _problem in bad}
+        return [row for n, row in enumerate(rows) if n not in refused]
+
+    def _refuse(self, error: LoadError, cause: BaseException | None = None) -> None:
+        """Raise *error*; in a rehearsal, record it instead."""
+        if self.violations is None:
+            raise error from cause
+        self.violations.append(error)
+
+    def _convert_each(
+        self, rows: Sequence[tuple[Any, ...]], file: str
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Convert *rows* one by one: name each value that cannot be converted.
+
+        :return: the rows converted and their parameters (a rehearsal goes on).
+        :raises LoadError: for the first such value, unless recording.
+        """
+        kept, params = [], []
         for row in rows:
-            for i, conv in self.converters:
-                if row[i] is None:
-                    continue
-                try:
-                    conv(row[i])
-                except (TypeError, ValueError, ArithmeticError) as e:
-                    raise LoadError(
-                        self.label,
-                        f"cannot convert {row[i]!r}: {e}",
-                        pk=row[self.pk_index],
-                        field=self.dumped.fields[i].name,
-                        file=file,
-                    ) from e
-        raise LoadError(self.label, str(error), file=file) from error
+            try:
+                params += self.convert([row])
+            except _CONVERSION_ERRORS:
+                self._refuse_conversion(row, file)
+                continue
+            kept.append(row)
+        return kept, params
+
+    def _refuse_conversion(self, row: tuple[Any, ...], file: str) -> None:
+        for i, conv in self.converters:
+            if row[i] is None:
+                continue
+            try:
+                conv(row[i])
+            except _CONVERSION_ERRORS as e:
+                found = InvalidValueError(
+                    self.label,
+                    row[i],
+                    f"cannot convert {reprlib.repr(row[i])}: {e}",
+                    pk=self.pk_of(row),
+                    field=self.dumped.fields[i].name,
+                    file=file,
+                )
+                self._refuse(found, e)
+                return
+        # Only a generic key's natural key is left (its content type is unknown).
+        self._refuse(
+            LoadError(
+                self.label, "a natural key is unknown", pk=self.pk_of(row), file=file
+            )
+        )
 
     def _find_bad_rows(
         self,
         rows: Sequence[tuple[Any, ...]],
         params: Sequence[tuple[Any, ...]],
         file: str,
-        error: DatabaseError,
+        error: Exception,
     ) -> int:
         """Insert a refused batch row by row; name the rows refused.
 
@@ -154,10 +239,10 @@ class TableLoader:
             sid = transaction.savepoint(using=alias)
             try:
                 self._executemany([param])
-            except DatabaseError as e:
+            except _REFUSED as e:
                 transaction.savepoint_rollback(sid, using=alias)
                 problem = str(e).strip().replace("\n", " ")
-                found = LoadError(self.label, problem, pk=row[self.pk_index], file=file)
+                found = LoadError(self.label, problem, pk=self.pk_of(row), file=file)
                 if self.violations is None:
                     raise found from e
                 self.violations.append(found)
@@ -198,6 +283,14 @@ class TableLoader:
         ):
             for row in params:
                 copy.write_row(row)
+
+
+#: What converting a value that does not fit its column raises.
+_CONVERSION_ERRORS = (TypeError, ValueError, ArithmeticError, KeyError, AttributeError)
+
+#: What the database (or its driver) raises for a row it refuses: the sqlite3
+#: module raises OverflowError for an integer beyond 64 bits (#12).
+_REFUSED = (DatabaseError, OverflowError)
 
 
 def _has_copy(connection: BaseDatabaseWrapper) -> bool:

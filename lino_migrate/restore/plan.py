@@ -14,9 +14,10 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED
 
-from lino_migrate.exceptions import LoadError, UpgradeError
+from lino_migrate.exceptions import DatabaseNotReadyError, LoadError, UpgradeError
 from lino_migrate.format.layout import NATURAL_KEYS, ModelInfo
 from lino_migrate.restore.reader import DumpMeta
 from lino_migrate.schema import describe
@@ -29,7 +30,15 @@ from migrations_registry import (
     default_registry,
 )
 
-__all__ = ["Target", "UpgradePlan", "emitted_target", "make_target", "plan_upgrade"]
+__all__ = [
+    "Target",
+    "UpgradePlan",
+    "emitted_target",
+    "make_target",
+    "missing_tables",
+    "plan_upgrade",
+    "require_tables",
+]
 
 
 @dataclass
@@ -250,3 +259,33 @@ def _none() -> None:
 def _no_fill() -> None:
     """Fill a NOT NULL field without default: the database will refuse the row."""
     return None
+
+
+def missing_tables(
+    upgrade: UpgradePlan, connection: BaseDatabaseWrapper
+) -> list[tuple[str, str]]:
+    """Return ``(table, model label)`` of each table the restore writes that is missing.
+
+    The tables of the current models that receive rows, and those of content
+    types and permissions, which every restore writes where their apps are
+    installed.
+    """
+    needed = {t.model._meta.db_table: t.label for t in upgrade.targets.values()}
+    for label in NATURAL_KEYS:
+        app_label, _, model_name = label.partition(".")
+        if apps.is_installed(f"django.contrib.{app_label}"):
+            model = apps.get_model(app_label, model_name)
+            needed.setdefault(model._meta.db_table, label)
+    with connection.cursor() as cursor:
+        existing = set(connection.introspection.table_names(cursor))
+    return sorted((t, label) for t, label in needed.items() if t not in existing)
+
+
+def require_tables(upgrade: UpgradePlan, connection: BaseDatabaseWrapper) -> None:
+    """Refuse a database that lacks a table the restore of *upgrade* writes.
+
+    :raises DatabaseNotReadyError: naming the missing tables and what to do.
+    """
+    missing = missing_tables(upgrade, connection)
+    if missing:
+        raise DatabaseNotReadyError(connection.alias, missing)

@@ -3,14 +3,22 @@
 The reverse of :mod:`lino_migrate.dump.encoders`: a literal read from a data
 file (or a Python value a migrator set) becomes what Django's backend would
 send for it. Chosen once per column.
+
+Before that, :func:`find_bad_values` checks the Python type of every value
+against what its column's value type allows (a ``bytes`` in a ``CharField``,
+a ``str`` in an ``IntegerField``, a lone surrogate in a text), a batch at a
+time: one set of types per column, and the values of a column are looked at
+one by one only when that set holds a type the column does not allow (#12).
 """
 
 from __future__ import annotations
 
 import datetime
+import decimal
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lino_migrate.format.codec import (
@@ -25,7 +33,13 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models import Field
 
-__all__ = ["db_preparer", "literal_preparer"]
+__all__ = [
+    "ValueCheck",
+    "db_preparer",
+    "find_bad_values",
+    "literal_preparer",
+    "value_check",
+]
 
 
 def db_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Converter:
@@ -44,6 +58,10 @@ def db_preparer(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Conv
     if kind == "DecimalField":
         digits = vfield.max_digits  # type: ignore[attr-defined]
         places = vfield.decimal_places  # type: ignore[attr-defined]
+        if connection.vendor == "sqlite" and _numeric_affinity(vfield, connection):
+            return _sqlite_decimal_preparer(
+                ops.adapt_decimalfield_value, digits, places
+            )
         return lambda v: ops.adapt_decimalfield_value(v, digits, places)
     if kind == "UUIDField" and not features.has_native_uuid_field:
         return _uuid_hex
@@ -72,6 +90,45 @@ def _sqlite_datetime_preparer(
             if zone is not None:
                 return str(value.astimezone(zone).replace(tzinfo=None))
         return adapt(value)
+
+    return prepare
+
+
+def _numeric_affinity(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> bool:
+    """Return whether SQLite gives *field*'s column NUMERIC or REAL affinity."""
+    declared = (field.db_type(connection) or "").upper()
+    if "INT" in declared or any(t in declared for t in ("CHAR", "CLOB", "TEXT")):
+        return False
+    return bool(declared) and "BLOB" not in declared
+
+
+_INT64 = (-(2**63), 2**63)
+
+
+def _sqlite_decimal_preparer(
+    adapt: Callable[..., Any], digits: int | None, places: int | None
+) -> Callable[[Any], Any]:
+    """Return the SQLite preparer of a decimal: the number the column will store.
+
+    SQLite stores a decimal as an INTEGER when it is whole and fits 64 bits,
+    else as a REAL; of a text of more than 15 significant digits, its own
+    reading is not always the nearest double. A dump of such a column writes
+    the stored number exactly (:mod:`lino_migrate.dump.encoders`), so it is
+    sent back as that number, an ``int`` or a ``float``, and stored again as
+    it was. A decimal of at most 15 digits with a fraction takes Django's
+    way, as the application wrote it (#12).
+    """
+    low, high = _INT64
+
+    def prepare(value: Any) -> Any:
+        if type(value) is decimal.Decimal and not value.is_nan():
+            if value.is_infinite():
+                return float(value)
+            if value == value.to_integral_value():
+                return int(value) if low <= value < high else float(value)
+            if len(value.as_tuple().digits) > 15:
+                return float(value)
+        return adapt(value, digits, places)
 
     return prepare
 
@@ -105,3 +162,157 @@ def literal_preparer(
         return slow(value)
 
     return prepare_uuid
+
+
+_INTEGER_TYPES = (
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField",
+    "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveBigIntegerField", "PositiveSmallIntegerField",
+)  # fmt: skip
+_TEXT_TYPES = (
+    "CharField", "TextField", "SlugField", "EmailField", "URLField",
+    "FilePathField", "FileField", "ImageField", "GenericIPAddressField",
+    "IPAddressField", "JSONField",
+)  # fmt: skip
+#: The special floats a dump writes as text (``repr()`` of them).
+_FLOAT_WORDS = frozenset({"inf", "-inf", "nan"})
+
+#: Per value type, the types of its literals in a data file and what they are.
+_LITERALS: dict[str, tuple[tuple[type, ...], str]] = {
+    **dict.fromkeys(_INTEGER_TYPES, ((int,), "an int")),
+    **dict.fromkeys(_TEXT_TYPES, ((str,), "a str")),
+    "BooleanField": ((bool,), "a bool"),
+    "DurationField": ((int,), "an int (microseconds)"),
+    "DecimalField": ((str,), "a str holding a decimal number"),
+    "FloatField": ((float, int, str), "a float, an int or 'inf', '-inf', 'nan'"),
+    "DateTimeField": ((str,), "a str holding an ISO 8601 datetime"),
+    "DateField": ((str,), "a str holding an ISO 8601 date"),
+    "TimeField": ((str,), "a str holding an ISO 8601 time"),
+    "UUIDField": ((str,), "a str holding a UUID"),
+    "BinaryField": ((bytes,), "a bytes"),
+}
+
+#: Per value type, the Python types a migrator may give it and what they are.
+_VALUES: dict[str, tuple[tuple[type, ...], str]] = {
+    **dict.fromkeys(_INTEGER_TYPES, ((int,), "an int")),
+    **dict.fromkeys(_TEXT_TYPES, ((str,), "a str")),
+    "BooleanField": ((bool,), "a bool"),
+    "DurationField": ((datetime.timedelta,), "a datetime.timedelta"),
+    "DecimalField": ((decimal.Decimal,), "a decimal.Decimal"),
+    "FloatField": ((float, int), "a float or an int"),
+    "DateTimeField": ((datetime.datetime,), "a datetime.datetime"),
+    "DateField": ((datetime.date,), "a datetime.date"),
+    "TimeField": ((datetime.time,), "a datetime.time"),
+    "UUIDField": ((uuid.UUID,), "a uuid.UUID"),
+    "BinaryField": ((bytes, bytearray, memoryview), "a bytes"),
+}
+
+#: Types that pass an ``isinstance()`` test of the allowed ones but are refused.
+_NOT: dict[type, tuple[type, ...]] = {
+    int: (bool,),
+    float: (bool,),
+    datetime.date: (datetime.datetime,),
+}
+
+
+@dataclass(frozen=True)
+class ValueCheck:
+    """What the values of one column may be: chosen once per column."""
+
+    #: the exact types that pass the fast test of a batch (``NoneType`` included)
+    types: frozenset[type]
+    #: the allowed types for an ``isinstance()`` test of one value
+    allowed: tuple[type, ...]
+    #: subtypes of the allowed types that are refused (``bool`` for an int)
+    refused: tuple[type, ...]
+    #: the only str values allowed, if limited (the special floats)
+    words: frozenset[str] | None
+    #: what a value must be, for the message
+    expected: str
+
+    def problem(self, value: Any) -> str | None:
+        """Return what is wrong with the non-NULL *value*, or ``None``."""
+        if not isinstance(value, self.allowed) or isinstance(value, self.refused):
+            kind = type(value).__name__
+            return f"found {kind} {_short(value)}, expected {self.expected}"
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as e:
+                return (
+                    f"found the str {_short(value)}, which holds a lone surrogate "
+                    f"at index {e.start} and cannot be stored, expected "
+                    f"{self.expected} of Unicode characters"
+                )
+            if self.words is not None and value not in self.words:
+                return f"found the str {_short(value)}, expected {self.expected}"
+        return None
+
+
+def value_check(
+    value_type: str, *, decoded: bool, keys: bool = False
+) -> ValueCheck | None:
+    """Return the check of the values of a column of *value_type*, if known.
+
+    :param decoded: the values are Python values a migrator saw, not literals.
+    :param keys: the column may hold natural keys (tuples) to be looked up.
+    """
+    found = (_VALUES if decoded else _LITERALS).get(value_type)
+    if found is None:
+        return None
+    allowed, expected = found
+    if keys:
+        allowed, expected = (*allowed, tuple), f"{expected} or a natural key (tuple)"
+    refused = tuple(t for a in allowed for t in _NOT.get(a, ()) if t not in allowed)
+    words = _FLOAT_WORDS if float in allowed and str in allowed else None
+    return ValueCheck(
+        frozenset((*allowed, type(None))), allowed, refused, words, expected
+    )
+
+
+def find_bad_values(
+    rows: Sequence[tuple[Any, ...]], checks: Sequence[tuple[int, ValueCheck]]
+) -> list[tuple[int, int, str]]:
+    """Return ``(row position, column, problem)`` of every value *checks* refuse.
+
+    A batch whose columns hold only allowed types (and texts that encode) costs
+    one set of types per column and one encoding of its texts.
+    """
+    if not rows or not checks:
+        return []
+    columns = list(zip(*rows, strict=False))
+    bad = []
+    for i, check in checks:
+        column = columns[i]
+        if _passes(column, check):
+            continue
+        for n, value in enumerate(column):
+            if value is not None and (problem := check.problem(value)) is not None:
+                bad.append((n, i, problem))
+    bad.sort()
+    return bad
+
+
+_TEXT_ONLY = frozenset({str, type(None)})
+
+
+def _passes(column: tuple[Any, ...], check: ValueCheck) -> bool:
+    """Return whether every value of *column* passes *check* (False: look closer)."""
+    types = set(map(type, column))
+    if not types <= check.types:
+        return False
+    if str not in types:
+        return True
+    if check.words is not None or not types <= _TEXT_ONLY:
+        return False
+    try:
+        "".join(filter(None, column)).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """Return the repr of *value*, cut to about *limit* characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"

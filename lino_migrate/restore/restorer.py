@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.core.management.color import no_style
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -24,10 +25,15 @@ from lino_migrate.naturalkeys import references
 from lino_migrate.restore.checks import check_foreign_keys
 from lino_migrate.restore.keymaps import ContentTypeIds, PermissionIds
 from lino_migrate.restore.loader import TableLoader, delete_rows
-from lino_migrate.restore.plan import UpgradePlan, plan_upgrade
+from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
-from lino_migrate.restore.sequences import SequenceState
+from lino_migrate.restore.sequences import (
+    Sequence,
+    pin_sequences,
+    reset_sequences,
+    table_sequences,
+)
 from migrations_registry import Registry, RegistryError
 
 __all__ = ["ModelReport", "RestoreContext", "RestoreReport", "restore"]
@@ -118,7 +124,7 @@ def restore(
     :param registry: the migrators to plan with; by default those that
         ``@migrator`` registered.
     :param simulate: rehearse: do everything, list every refused row instead
-        of stopping at the first, then roll back. PostgreSQL sequences are set
+        of stopping at the first, then roll back. PostgreSQL sequences roll
         back too, so the database is exactly as before.
     :param sample: keep this many example rows per migrated model, before and
         after the migrators (in :attr:`RestoreReport.samples`).
@@ -133,25 +139,27 @@ def restore(
     meta = read_meta(script)
     edits = verify_files(meta, accept_edits=accept_edits)
     upgrade = plan_upgrade(meta, registry)
+    require_tables(upgrade, connections[using])
     report = RestoreReport(using, simulated=simulate, edits=edits)
     report.migrators = [str(step) for step in upgrade.plan.steps]
     run = _Run(meta, upgrade, connections[using], report, progress, sample)
     run.violations = report.violations if simulate else None
     ctx = RestoreContext(using, meta, report)
-    if not simulate:
-        with transaction.atomic(using=using):
-            run.execute(hooks, ctx)
-        _clear_caches()
-        return report
-    sequences = SequenceState(connections[using])
     try:
         with transaction.atomic(using=using):
             run.execute(hooks, ctx)
-            transaction.set_rollback(True, using=using)
+            if simulate:
+                transaction.set_rollback(True, using=using)
     finally:
-        sequences.put_back()
         _clear_caches()
     return report
+
+
+#: Test hook (#12): with ``LINO_MIGRATE_KILL_AT=POINT`` in the environment,
+#: the process kills itself (SIGKILL) when a restore reaches the checkpoint
+#: named POINT (see :meth:`_Run.checkpoint`), so that tests can prove that a
+#: restore killed anywhere leaves the database unchanged.
+KILL_AT = "LINO_MIGRATE_KILL_AT"
 
 
 @dataclass
@@ -165,32 +173,64 @@ class _Run:
     progress: Progress | None
     sample: int
     violations: list[LoadError] | None = None
+    kill_at: str | None = field(default_factory=lambda: os.environ.get(KILL_AT))
 
     def execute(self, hooks: dict[str, Any] | None, ctx: RestoreContext) -> None:
         """Replace the rows, run the hooks, check the constraints."""
-        using, upgrade = self.connection.alias, self.upgrade
+        tables = [t.model._meta.db_table for t in self.upgrade.targets.values()]
+        # setval and nextval are not transactional; pinned first, the
+        # sequences roll back with the rows if the restore fails or is
+        # killed (#12). Hooks may write anywhere: every model's are pinned.
+        pin_sequences(self.connection, table_sequences(self.connection, _tables()))
+        sequences = table_sequences(self.connection, tables)
+        self.checkpoint("pinned")
         _call_hook(hooks, "before_restore", ctx)
-        delete_rows(
-            self.connection, [t.model._meta.db_table for t in upgrade.targets.values()]
-        )
+        self.checkpoint("before_restore")
+        delete_rows(self.connection, tables)
+        self.checkpoint("deleted")
         remaps = _merge_natural_keys(
-            self.meta, using, self.report, upgrade.renamed_keys
+            self.meta, self.connection.alias, self.report, self.upgrade.renamed_keys
         )
-        router = RowRouter(self.connection, upgrade.targets, remaps, self.violations)
+        router = RowRouter(
+            self.connection, self.upgrade.targets, remaps, self.violations
+        )
         for entry in self.meta.files:
             if entry.model not in NATURAL_KEYS:
                 self.load_file(entry, router)
-        restored = [t.model for t in upgrade.targets.values()]
-        _reset_sequences(self.connection, restored)
+        self.finish(hooks, ctx, router, sequences)
+
+    def finish(
+        self,
+        hooks: dict[str, Any] | None,
+        ctx: RestoreContext,
+        router: RowRouter,
+        sequences: list[Sequence],
+    ) -> None:
+        """Write what comes after the data files, check, set the sequences."""
+        # Rows created from here on (deferred rows, content types, hooks)
+        # take ids from the sequences: move them past the restored ids.
+        reset_sequences(self.connection, sequences)
+        self.checkpoint("sequences")
         router.flush_deferred()
-        _add_current_natural_keys(using)
-        for hook in upgrade.plan.after_load_hooks:
+        self.checkpoint("deferred")
+        _add_current_natural_keys(self.connection.alias)
+        self.checkpoint("natural_keys")
+        for hook in self.upgrade.plan.after_load_hooks:
             hook.func(ctx)
         _call_hook(hooks, "after_restore", ctx)
+        self.checkpoint("after_restore")
         for label, count in router.written().items():
             self.report.model(label).written += count
+        restored = [t.model for t in self.upgrade.targets.values()]
         check_foreign_keys(self.connection, restored, self.violations)
-        _reset_sequences(self.connection, restored)
+        self.checkpoint("checked")
+        reset_sequences(self.connection, sequences)
+        self.checkpoint("commit")
+
+    def checkpoint(self, point: str) -> None:
+        """Kill this process at *point* when the test hook :data:`KILL_AT` names it."""
+        if self.kill_at is not None and self.kill_at == point:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def load_file(self, entry: FileEntry, router: RowRouter) -> None:
         """Load one data file: straight into its table, or through the migrators."""
@@ -213,6 +253,7 @@ class _Run:
                 raise LoadError(label, str(e), file=entry.name) from e
         if self.progress:
             self.progress(f"{entry.name}: {entry.rows} rows", 2)
+        self.checkpoint(f"loaded:{entry.name}")
 
     def _sampled(
         self, label: str, rows: Iterable[dict[str, Any]]
@@ -343,11 +384,6 @@ def _dict_rows(meta: DumpMeta, label: str) -> list[dict[str, Any]]:
     return list(decoded_dicts(info, batches))
 
 
-def _reset_sequences(
-    connection: BaseDatabaseWrapper, restored: list[type[models.Model]]
-) -> None:
-    statements = connection.ops.sequence_reset_sql(no_style(), restored)
-    if statements:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
+def _tables() -> list[str]:
+    """Return the tables of every model of the site."""
+    return [m._meta.db_table for m in apps.get_models(include_auto_created=True)]

@@ -28,10 +28,8 @@ from __future__ import annotations
 import datetime
 import heapq
 import pickle
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import chain, groupby
 from operator import itemgetter
 from pathlib import Path
@@ -41,9 +39,15 @@ import django
 from django.db.migrations.loader import MigrationLoader
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
-from lino_migrate.dump.directory import move_into_place, work_directory
+from lino_migrate.dump.directory import (
+    move_into_place,
+    prepare_target,
+    temporary_directory,
+    work_directory,
+    writing,
+)
 from lino_migrate.dump.writer import FileWriter
-from lino_migrate.exceptions import DumpExistsError, LoadError
+from lino_migrate.exceptions import LoadError
 from lino_migrate.format.codec import literal_encoder
 from lino_migrate.format.layout import (
     CONTENT_TYPE,
@@ -62,6 +66,7 @@ from lino_migrate.restore.plan import (
 )
 from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
 from lino_migrate.restore.router import decoded_dicts
+from lino_migrate.restore.safe import copied_code_warnings
 from lino_migrate.rewrite.restore_script import replace_metadata
 from lino_migrate.schema import describe, sort_models
 from lino_migrate.versions import app_versions
@@ -105,21 +110,21 @@ def upgrade_dump(
     old, new = Path(old), Path(new)
     meta = open_dump(old)
     upgrade = plan_upgrade(meta, registry)
-    if new.exists() and not overwrite:
-        raise DumpExistsError(new)
+    prepare_target(new, overwrite=overwrite)
     # The spool is beside NEW, on the disk that receives the dump, rather than
     # in a temporary directory that may be held in memory.
-    spooling = partial(tempfile.TemporaryDirectory, prefix=f".{new.name}.spool.")
-    with work_directory(new) as work, spooling(dir=new.parent) as spool:
+    with writing(new), work_directory(new) as work, temporary_directory(new) as spool:
         result = UpgradeResult(new)
-        upgrader = _Upgrader(meta, upgrade, FileWriter(work, max_row_count), spool)
+        upgrader = _Upgrader(meta, upgrade, FileWriter(work, max_row_count), str(spool))
         schema, result.files = upgrader.write()
         # Bytes, not text: universal newlines would turn CRLF into LF.
         source = (meta.directory / "restore.py").read_bytes().decode("utf-8")
-        rewritten = replace_metadata(source, _metadata(meta, schema, result.files))
-        result.warnings = rewritten.warnings
+        copied = copied_code_warnings(meta.directory / "restore.py")
+        values = _metadata(meta, schema, result.files)
+        rewritten = replace_metadata(source, values, copied_code=bool(copied))
+        result.warnings = rewritten.warnings + copied
         (work / "restore.py").write_bytes(rewritten.code.encode("utf-8"))
-        move_into_place(work, new)
+        move_into_place(work, new, overwrite=overwrite)
     return result
 
 

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
+from lino_migrate.dump.directory import prepare_target
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.drift import check_database, format_report
 
 
-class Command(BaseCommand):
+class Command(InterruptibleCommand):
     help = "Write the rows of every model into a directory of Python files."
+    interrupted = "nothing was written; the dump directory is as it was."
 
     # Django reads this class attribute; a list is its documented form.
     requires_system_checks: list[str] = []  # noqa: RUF012
@@ -43,7 +47,7 @@ class Command(BaseCommand):
         )  # fmt: skip
         parser.add_argument(
             "--overwrite", action="store_true",
-            help="Replace DIR (as a whole) if it exists.",
+            help="Replace DIR (as a whole) if it is a dump of lino_migrate.",
         )  # fmt: skip
         parser.add_argument(
             "--max-row-count", type=int, default=DEFAULT_MAX_ROW_COUNT, metavar="N",
@@ -71,9 +75,11 @@ class Command(BaseCommand):
         if options["format"] != "text":
             msg = "--format json only applies to --simulate."
             raise CommandError(msg, returncode=2)
-        if options["interactive"] and options["overwrite"] and target.exists():
-            self._confirm_overwrite(target)
+        progress = self._progress(options["verbosity"])
         try:
+            prepare_target(target, overwrite=options["overwrite"], progress=progress)
+            if options["interactive"] and os.path.lexists(target):
+                confirm_overwrite(target, "Dump")
             result = dump(
                 target,
                 using=options["database"],
@@ -82,7 +88,7 @@ class Command(BaseCommand):
                 overwrite=options["overwrite"],
                 max_row_count=options["max_row_count"],
                 jobs=options["jobs"],
-                progress=self._progress(options["verbosity"]),
+                progress=progress,
             )
         except (LinoMigrateError, LookupError) as e:
             raise CommandError(str(e)) from e
@@ -106,15 +112,6 @@ class Command(BaseCommand):
         if report.drift:
             raise CommandError(report.summary(), returncode=1)
 
-    def _confirm_overwrite(self, target: Path) -> None:
-        try:
-            answer = input(f"Replace the directory {target} as a whole? [y/N] ")
-        except EOFError:
-            answer = ""
-        if answer.strip().lower() not in ("y", "yes"):
-            msg = "Dump cancelled; nothing was written. Pass --noinput to skip the question."
-            raise CommandError(msg)
-
     def _progress(self, verbosity: int) -> Any:
         def progress(message: str, level: int) -> None:
             if verbosity >= level:
@@ -134,3 +131,25 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"PARTIAL dump: skipped {', '.join(sorted(result.skipped))}."
             )
+
+
+def confirm_overwrite(target: Path, what: str) -> None:
+    """Ask whether the dump *target* may be replaced; raise CommandError unless yes.
+
+    No answer (end of input, no terminal) is no. *what* names the command's
+    work in the message: ``"Dump"``, ``"Upgrade"``.
+    """
+    question = (
+        f"Replace the dump {target} as a whole? Its files will be deleted. "
+        "Type 'yes' to continue: "
+    )
+    try:
+        answer = input(question)
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        msg = (
+            f"{what} cancelled; nothing was written. Pass --noinput to skip the "
+            "question."
+        )
+        raise CommandError(msg)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.compare import compare_dumps
 from lino_migrate.reports.comparetext import write_json, write_text
 
 
-class Command(BaseCommand):
+class Command(InterruptibleCommand):
     help = (
         "Compare two dumps: rows added, removed and changed per model, schema and "
         "version differences. Exit status 0: the same, 1: they differ, 2: error."
     )
+    interrupted = "nothing was written."
 
     # Django reads this class attribute; a list is its documented form.
     requires_system_checks: list[str] = []  # noqa: RUF012

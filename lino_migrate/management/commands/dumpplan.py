@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.plantext import format_plan, plan_report
 from lino_migrate.restore.reader import open_dump
 
 
-class Command(BaseCommand):
+class Command(InterruptibleCommand):
     help = "Show the migrators, schema changes and row counts of restoring a dump."
+    interrupted = "nothing was written."
 
     # Django reads this class attribute; a list is its documented form.
     requires_system_checks: list[str] = []  # noqa: RUF012
@@ -24,13 +27,18 @@ class Command(BaseCommand):
             "--format", choices=("text", "json"), default="text",
             help="text for a person (default), json for a program.",
         )  # fmt: skip
+        parser.add_argument(
+            "--database", default=DEFAULT_DB_ALIAS, choices=tuple(connections),
+            help='The database the restore would write to (its tables are '
+            'checked; nothing is written). Defaults to "default".',
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             meta = open_dump(options["dump"])
         except LinoMigrateError as e:
             raise CommandError(str(e)) from e
-        report = plan_report(meta)
+        report = plan_report(meta, connection=connections[options["database"]])
         if options["format"] == "json":
             self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
         else:

@@ -8,14 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.upgrade.makemigrator import make_migrator
 
 
-class Command(BaseCommand):
+class Command(InterruptibleCommand):
     help = "Add a migrator for the schema changes of an app since a dump."
+    interrupted = "nothing was written."
 
     # Django reads this class attribute; a list is its documented form.
     requires_system_checks: list[str] = []  # noqa: RUF012

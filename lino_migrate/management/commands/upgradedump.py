@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
+from lino_migrate.dump.directory import prepare_target
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.management.base import InterruptibleCommand
+from lino_migrate.management.commands.dump2py import confirm_overwrite
 from lino_migrate.upgrade.upgradedump import upgrade_dump
 
 
-class Command(BaseCommand):
+class Command(InterruptibleCommand):
     help = (
         "Write a dump at the current versions from an older one, through the migrators."
     )
+    interrupted = "nothing was written; NEW is as it was."
 
     # Django reads this class attribute; a list is its documented form.
     requires_system_checks: list[str] = []  # noqa: RUF012
@@ -24,18 +30,28 @@ class Command(BaseCommand):
         parser.add_argument("old", metavar="OLD", help="The dump to upgrade.")
         parser.add_argument("new", metavar="NEW", help="The directory to write.")
         parser.add_argument(
-            "--overwrite", action="store_true", help="Replace NEW if it exists."
-        )
+            "--noinput", "--no-input", action="store_false", dest="interactive",
+            help="Never ask a question (replacing NEW still needs --overwrite).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--overwrite", action="store_true",
+            help="Replace NEW (as a whole) if it is a dump of lino_migrate.",
+        )  # fmt: skip
         parser.add_argument(
             "--max-row-count", type=int, default=DEFAULT_MAX_ROW_COUNT, metavar="N",
             help="The most rows per data file (default %(default)s).",
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
+        new = Path(options["new"])
         try:
+            say = self._progress(options["verbosity"])
+            prepare_target(new, overwrite=options["overwrite"], progress=say)
+            if options["interactive"] and os.path.lexists(new):
+                confirm_overwrite(new, "Upgrade")
             result = upgrade_dump(
                 Path(options["old"]),
-                Path(options["new"]),
+                new,
                 overwrite=options["overwrite"],
                 max_row_count=options["max_row_count"],
             )
@@ -47,3 +63,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Wrote {rows} rows in {len(result.files)} files to {result.path}."
         )
+
+    def _progress(self, verbosity: int) -> Callable[[str, int], None]:
+        def progress(message: str, level: int) -> None:
+            if verbosity >= level:
+                self.stdout.write(message)
+
+        return progress

@@ -1,0 +1,39 @@
+"""The base class of lino_migrate's commands: Ctrl-C is an answer, not a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand
+
+__all__ = ["RESTORE_INTERRUPTED", "InterruptibleCommand"]
+
+#: The exit status of a process ended by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+#: What an interrupted restore leaves: its one transaction is rolled back.
+RESTORE_INTERRUPTED = "the restore was rolled back; the database is unchanged."
+
+
+class InterruptibleCommand(BaseCommand):
+    """A command that, interrupted with Ctrl-C, says what became of its work.
+
+    Every command of lino_migrate writes all or nothing (a dump into a
+    temporary directory, a restore in one transaction), so an interruption
+    leaves things as they were: the command says so in one line, on standard
+    error, and exits with status 130 instead of printing a ``KeyboardInterrupt``
+    traceback. ``--traceback`` shows the traceback as for any error.
+    """
+
+    #: What an interruption leaves behind, said after "Interrupted: ".
+    interrupted: str = "nothing was written."
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """Run the command from the command line; answer Ctrl-C (#12)."""
+        try:
+            super().run_from_argv(argv)
+        except KeyboardInterrupt:
+            if "--traceback" in argv:
+                raise
+            sys.stderr.write(f"Interrupted: {self.interrupted}\n")
+            sys.exit(INTERRUPTED)

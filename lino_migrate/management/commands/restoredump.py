@@ -1,0 +1,47 @@
+"""``manage.py restoredump DIR``: restore a dump without running any of its code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.management.base import RESTORE_INTERRUPTED, InterruptibleCommand
+from lino_migrate.restore.cli import add_restore_options, run_restore
+from lino_migrate.restore.safe import skipped_code
+
+
+class Command(InterruptibleCommand):
+    help = (
+        "Restore a dump like DIR/restore.py does, reading its restore.py "
+        "instead of running it (safe for a dump from elsewhere)."
+    )
+    interrupted = RESTORE_INTERRUPTED
+
+    # Django reads this class attribute; a list is its documented form.
+    requires_system_checks: list[str] = []  # noqa: RUF012
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "dump", metavar="DIR", help="The dump directory (or its restore.py)."
+        )
+        add_restore_options(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        script = Path(options["dump"])
+        if script.is_dir():
+            script = script / "restore.py"
+        try:
+            skipped = skipped_code(script)
+            if skipped and options["verbosity"]:
+                self.stdout.write(
+                    "Safe mode: restore.py is read, not run. Skipped: "
+                    + "; ".join(skipped)
+                    + ". Read them, then run `manage.py run "
+                    + f"{script}` instead if they are needed."
+                )
+            run_restore(str(script), options, None, self.stdout.write)
+        except LinoMigrateError as e:
+            raise CommandError(str(e)) from e

@@ -1,0 +1,68 @@
+"""Ctrl-C: one line saying what became of the work, status 130, no traceback (#12)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import MANAGE, POPULATED, Site
+
+
+def _interrupt_after_first_line(
+    site: Site, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py ARGS``; send SIGINT once it printed its first line."""
+    env = site.env | {"PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(MANAGE), *args], env=env, cwd=site.tmp, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, process.returncode, first + out, err)
+
+
+def test_interrupted_restore_rolls_back(make_site: Any, tmp_path: Path) -> None:
+    """The restore says it rolled back, and the database is as it was."""
+    source = make_site("source", prepare=POPULATED)
+    dump = tmp_path / "d"
+    source.manage("dump2py", str(dump), "--noinput", "--max-row-count", "1")
+    target = make_site("target")
+    before = target.tables("library_author", "library_book")
+    result = _interrupt_after_first_line(
+        target, "run", str(dump / "restore.py"), "--noinput", "-v", "2"
+    )
+    assert 130 == result.returncode, result.stdout + result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert (
+        "Interrupted: the restore was rolled back; the database is unchanged." == last
+    )
+    assert "Traceback" not in result.stderr
+    assert before == target.tables("library_author", "library_book")
+
+
+def test_interrupted_dump_writes_nothing(make_site: Any, tmp_path: Path) -> None:
+    """dump2py says nothing was written, and leaves no directory behind."""
+    site = make_site("source", prepare=POPULATED)
+    parent = tmp_path / "dumps"
+    parent.mkdir()
+    result = _interrupt_after_first_line(
+        site,
+        "dump2py",
+        str(parent / "d"),
+        "--noinput",
+        "--max-row-count",
+        "1",
+        "-v",
+        "2",
+    )
+    assert 130 == result.returncode, result.stdout + result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "Interrupted: nothing was written; the dump directory is as it was." == last
+    assert "Traceback" not in result.stderr
+    assert [] == list(parent.iterdir())
