@@ -71,3 +71,39 @@ def test_unwritable_place_is_one_message(command: str, tmp_path: Path) -> None:
         call_command(command, *args, "--noinput", "-v0")
     assert target in str(error.value)
     assert "Traceback" not in str(error.value)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_full_database_disk_during_a_restore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database's disk fills up mid-restore: one message, rolled back, unchanged."""
+    from django.db import OperationalError
+
+    from lino_migrate.restore.loader import TableLoader
+    from tests.site.data import populate
+    from tests.snapshot import snapshot
+
+    populate("default")
+    call_command("dump2py", str(tmp_path / "d"), "--noinput", "-v0")
+    before = snapshot("other")
+    calls = []
+
+    def full(self: TableLoader, params: Any) -> None:
+        calls.append(self.label)
+        if len(calls) > 3:
+            msg = "database or disk is full"
+            raise OperationalError(msg)
+        real(self, params)
+
+    real = TableLoader._executemany
+    monkeypatch.setattr(TableLoader, "_executemany", full)
+    monkeypatch.setattr(TableLoader, "_copy", full)
+    with pytest.raises(CommandError, match="database or disk is full") as error:
+        call_command(
+            "run", str(tmp_path / "d" / "restore.py"), "--noinput",
+            "--database", "other", "-v0",
+        )  # fmt: skip
+    assert "The restore was rolled back; the database is unchanged." in str(error.value)
+    assert 1 == len(str(error.value).strip().splitlines())
+    assert before == snapshot("other")

@@ -42,6 +42,7 @@ from pathlib import Path
 from lino_migrate.exceptions import DumpExistsError, DumpWriteError, NotADumpError
 
 __all__ = [
+    "checkpoint",
     "move_into_place",
     "prepare_target",
     "temporary_directory",
@@ -62,12 +63,14 @@ _OURS = re.compile(
 
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 
-#: Test hook: the step of the swap at which this process kills itself (#12).
+#: Test hook: the step of a dump (or of its swap) at which this process kills
+#: itself, for the kill tests (#12).
 #: Read once; unset, a step costs one comparison.
 _KILL_AT = os.environ.get("LINO_MIGRATE_KILL_SWAP") or None
 
 
-def _step(name: str) -> None:
+def checkpoint(name: str) -> None:
+    """Kill this process here if the test hook names *name* (see above)."""
     if name == _KILL_AT:
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -90,7 +93,7 @@ def prepare_target(
     for message in _tidy(target.parent):
         if progress is not None:
             progress(message, 1)
-    _step("tidied")
+    checkpoint("tidied")
     _check(target, overwrite=overwrite)
 
 
@@ -210,7 +213,7 @@ def work_directory(target: Path) -> Iterator[Path]:
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     work = _make(target, _TMP)
-    _step("created")
+    checkpoint("created")
     try:
         yield work
     except BaseException:
@@ -246,28 +249,28 @@ def move_into_place(work: Path, target: Path, *, overwrite: bool = False) -> Non
 
     .. versionadded:: 0.1
     """
-    _step("written")
+    checkpoint("written")
     _make_private(work)
-    _step("private")
+    checkpoint("private")
     _check(target, overwrite=overwrite)
-    _step("checked")
+    checkpoint("checked")
     if not os.path.lexists(target):
         os.rename(work, target)
-        _step("renamed")
+        checkpoint("renamed")
         return
     if _exchange(work, target):
-        _step("exchanged")
+        checkpoint("exchanged")
         _remove_tree(work)
     else:
         aside = _make(target, _OLD)
         os.rename(target, aside)
-        _step("aside")
+        checkpoint("aside")
         os.rename(work, target)
-        _step("moved")
+        checkpoint("moved")
         # Under a temporary name, a half-removed old dump is never put back.
         os.rename(aside, work)
         _remove_tree(work)
-    _step("removed")
+    checkpoint("removed")
 
 
 def _make_private(work: Path) -> None:
@@ -283,7 +286,7 @@ def _remove_tree(path: Path) -> None:
     """Remove *path*; its ``restore.py`` first, so that it stops being a dump."""
     with suppress(OSError):
         (path / "restore.py").unlink(missing_ok=True)
-    _step("removing")
+    checkpoint("removing")
     shutil.rmtree(path, ignore_errors=True)
 
 

@@ -13,6 +13,7 @@ from django.db import connections, models
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import (
+    checkpoint,
     move_into_place,
     prepare_target,
     work_directory,
@@ -132,6 +133,7 @@ def _dump_into(
             outcomes = (job.dump_model(model) for model in models_)
         for model, outcome in zip(models_, outcomes, strict=True):
             label = model_label(model)
+            checkpoint(f"dumped:{label}")
             if outcome.skipped is not None:
                 result.skipped[label] = outcome.skipped
                 if progress:

@@ -11,6 +11,7 @@ from lino_migrate.exceptions import missing_tables_message
 from lino_migrate.reports.table import render_table
 from lino_migrate.restore.plan import UpgradePlan, examine_upgrade, missing_tables
 from lino_migrate.restore.reader import DumpMeta
+from lino_migrate.restore.rowcheck import row_problems
 from migrations_registry import Registry
 
 __all__ = ["format_plan", "plan_report"]
@@ -24,7 +25,8 @@ def plan_report(
     """Return the plan of restoring *meta* (into *connection*) as a JSON-able dict.
 
     With *connection*, a table the restore writes that the database lacks is
-    a problem, as the restore itself would find it.
+    a problem, as the restore itself would find it; then every row is read
+    and checked as the restore would (:func:`row_problems`), writing nothing.
 
     Keys: ``dump`` (directory, created, Django, engine, partial), ``versions``
     (per app: dump and current version, migrators to run), ``migrators``
@@ -35,6 +37,8 @@ def plan_report(
     upgrade = examine_upgrade(meta, registry)
     if connection is not None and not upgrade.problems:
         upgrade.problems += _database_problems(upgrade, connection)
+    if connection is not None and not upgrade.problems:
+        upgrade.problems += row_problems(meta, upgrade, connection)
     steps = upgrade.plan.steps
     return {
         "dump": {

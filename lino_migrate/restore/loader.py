@@ -29,7 +29,10 @@ from lino_migrate.restore.preparers import (
     value_check,
 )
 
-__all__ = ["TableLoader", "delete_rows"]
+__all__ = ["DryRun", "TableLoader", "delete_rows"]
+
+#: What stands in for the database in a dry run: (loader, rows, file name).
+DryRun = Callable[["TableLoader", Sequence[tuple[Any, ...]], str], None]
 
 
 @dataclass
@@ -44,6 +47,9 @@ class TableLoader:
     :param decoded: rows hold Python values (migrated rows), not dump literals.
     :param violations: when a list (rehearsal), a refused row is recorded there
         and skipped instead of ending the restore.
+    :param dry_run: when set (``dumpplan``), a batch is checked and converted
+        but not written: this function gets the loader, the rows that passed
+        and the file name, in place of the database (#12).
     """
 
     model: type[models.Model]
@@ -53,6 +59,7 @@ class TableLoader:
     natural_ids: dict[str, dict[Any, Any]] = field(default_factory=dict)
     decoded: bool = False
     violations: list[LoadError] | None = None
+    dry_run: DryRun | None = None
 
     def __post_init__(self) -> None:
         opts = self.model._meta
@@ -131,12 +138,12 @@ class TableLoader:
         :raises LoadError: naming the row the database refused, or
             :class:`InvalidValueError` naming the value refused before.
         """
-        rows = self._checked(literal_rows, file)
-        try:
-            params = self.convert(rows)
-        except _CONVERSION_ERRORS:
-            rows, params = self._convert_each(rows, file)
+        rows, params = self.prepare(literal_rows, file)
         if not params:
+            return
+        if self.dry_run is not None:
+            self.dry_run(self, rows, file)
+            self.written += len(params)
             return
         insert = self._inserter()
         sid = transaction.savepoint(using=self.connection.alias)
@@ -148,6 +155,21 @@ class TableLoader:
         else:
             transaction.savepoint_commit(sid, using=self.connection.alias)
             self.written += len(params)
+
+    def prepare(
+        self, literal_rows: Sequence[tuple[Any, ...]], file: str
+    ) -> tuple[Sequence[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Return the rows of a batch that pass the value checks, and their parameters.
+
+        Nothing is written.
+
+        :raises InvalidValueError: for the first value refused, unless recording.
+        """
+        rows = self._checked(literal_rows, file)
+        try:
+            return rows, self.convert(rows)
+        except _CONVERSION_ERRORS:
+            return self._convert_each(rows, file)
 
     def _checked(
         self, rows: Sequence[tuple[Any, ...]], file: str

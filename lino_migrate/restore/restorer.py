@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.db import connections, models, transaction
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.exceptions import LoadError
@@ -19,12 +19,10 @@ from lino_migrate.format.layout import (
     NATURAL_KEYS,
     PERMISSION,
     FileEntry,
-    ModelInfo,
 )
-from lino_migrate.naturalkeys import references
 from lino_migrate.restore.checks import check_foreign_keys
 from lino_migrate.restore.keymaps import ContentTypeIds, PermissionIds
-from lino_migrate.restore.loader import TableLoader, delete_rows
+from lino_migrate.restore.loader import delete_rows
 from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
@@ -240,7 +238,7 @@ class _Run:
         batches = read_rows(self.meta, entry)
         if label in upgrade.direct:
             target = upgrade.targets[current]
-            loader = _loader(target.model, self.meta.schema[label], router)
+            loader = router.direct_loader(target.model, self.meta.schema[label])
             for batch in batches:
                 loader.insert(batch, entry.name)
             self.report.model(current).written += loader.written
@@ -318,24 +316,6 @@ def _clear_caches() -> None:
         from django.contrib.sites.models import Site
 
         Site.objects.clear_cache()
-
-
-def _loader(
-    model: type[models.Model], info: ModelInfo, router: RowRouter
-) -> TableLoader:
-    fk_maps = {}
-    for f in model._meta.local_concrete_fields:
-        target = references(f)
-        if target is not None and target in router.remaps:
-            fk_maps[f.attname] = router.remaps[target]
-    return TableLoader(
-        model,
-        info,
-        router.connection,
-        fk_maps,
-        router.remaps,
-        violations=router.violations,
-    )
 
 
 def _call_hook(hooks: dict[str, Any] | None, name: str, ctx: RestoreContext) -> None:

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.exceptions import LoadError
 from lino_migrate.format.codec import literal_decoder
 from lino_migrate.format.layout import ModelInfo
-from lino_migrate.restore.loader import TableLoader, delete_rows
+from lino_migrate.naturalkeys import references
+from lino_migrate.restore.loader import DryRun, TableLoader, delete_rows
 from lino_migrate.restore.plan import Target, emitted_target
 from lino_migrate.schema import describe
 
@@ -108,6 +110,9 @@ class RowRouter:
     #: when a list (rehearsal), refused rows are recorded there and skipped
     violations: list[LoadError] | None = None
     sinks: dict[str, _Sink] = field(default_factory=dict)
+    #: when set (``dumpplan``), nothing is deleted or written: see
+    #: :class:`~lino_migrate.restore.loader.TableLoader`
+    dry_run: DryRun | None = None
 
     def feed(self, rows: Iterable[tuple[str, dict[str, Any]]], file: str) -> None:
         """Route *rows* (read from *file*) to their tables."""
@@ -152,7 +157,7 @@ class RowRouter:
     def _sink(self, label: str) -> _Sink:
         new = label not in self.targets
         target = emitted_target(self.targets, label)
-        if new:
+        if new and self.dry_run is None:
             # A model the dump lacks gets rows from a migrator: replace its rows too.
             delete_rows(self.connection, [target.model._meta.db_table])
         loader = self._loader(target, [f.attname for f in target.columns])
@@ -169,6 +174,26 @@ class RowRouter:
         )
         self.sinks[label] = sink
         return sink
+
+    def direct_loader(self, model: type[models.Model], info: ModelInfo) -> TableLoader:
+        """Return the loader of *model*, whose dumped rows (*info*) go in unchanged.
+
+        Its references to content types and permissions take this router's maps.
+        """
+        fk_maps = {}
+        for f in model._meta.local_concrete_fields:
+            target = references(f)
+            if target is not None and target in self.remaps:
+                fk_maps[f.attname] = self.remaps[target]
+        return TableLoader(
+            model,
+            info,
+            self.connection,
+            fk_maps,
+            self.remaps,
+            violations=self.violations,
+            dry_run=self.dry_run,
+        )
 
     def _loader(self, target: Target, attnames: list[str]) -> TableLoader:
         described = {f.attname: f for f in describe(target.model).fields}
@@ -191,6 +216,7 @@ class RowRouter:
             self.remaps,
             decoded=True,
             violations=self.violations,
+            dry_run=self.dry_run,
         )
 
     def flush_deferred(self) -> None:
