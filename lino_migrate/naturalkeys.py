@@ -54,7 +54,11 @@ def generic_key_columns(
     """Return ``(content type index, object id index, id is text)`` per generic key.
 
     Only generic foreign keys whose two columns are both in *attnames* count.
+    Without ``contenttypes`` no model has one, and its ``fields`` module,
+    which defines ``ContentType``, cannot be imported (#13).
     """
+    if not apps.is_installed("django.contrib.contenttypes"):
+        return []
     from django.contrib.contenttypes.fields import GenericForeignKey
 
     pairs = []

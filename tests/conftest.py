@@ -343,3 +343,46 @@ def manage_py(
 ) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Return :func:`manage_here` bound to this test's captured output."""
     return lambda *args: manage_here(capsys, *map(str, args))
+
+
+@dataclass
+class VariantSite(Site):
+    """A site whose ``manage.py`` runs with ``tests.settings.VARIANT`` (#13).
+
+    The variant keeps the backend of the tests (``LINO_MIGRATE_TEST_ENGINE``).
+    """
+
+    variant: str = "sqlite"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Return the environment of the site's processes, with the variant."""
+        env = super().env
+        env["DJANGO_SETTINGS_MODULE"] = f"tests.settings.{self.variant}"
+        env["LINO_MIGRATE_TEST_ENGINE"] = "postgres" if is_postgres() else "sqlite"
+        return env
+
+
+@pytest.fixture
+def make_variant_site(
+    make_site: SiteFactory, tmp_path: Path
+) -> Callable[..., VariantSite]:
+    """Return a factory of sites run with a settings variant (the test is ``e2e``).
+
+    ``make_variant_site(variant, prefix, like=None)``: an empty database, or
+    a copy of the site *like*; dropped at the end of the test.
+    """
+
+    def make(variant: str, prefix: str, like: Site | None = None) -> VariantSite:
+        name = f"lm_{prefix}_{uuid.uuid4().hex[:8]}"
+        if like is not None:
+            make_site.templates.copy(like, name, tmp_path)
+        elif is_postgres():
+            with _admin_connection() as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        make_site.made.append(name)
+        return VariantSite(
+            tmp_path, name, processes=True, blocker=make_site.blocker, variant=variant
+        )
+
+    return make

@@ -24,6 +24,7 @@ PACKAGES = ("lino_migrate", "migrations_registry")
 #: subpackage or a top-level module; ``lino_migrate`` is the package root.
 ALLOWED = {
     "lino_migrate": set(),
+    "__main__": {"lino_migrate"},
     "conf": set(),
     "exceptions": set(),
     "format": {"lino_migrate"},
@@ -46,7 +47,7 @@ ALLOWED = {
         "schema", "versions", "migrations_registry",
     },
     "management": {
-        "conf", "dump", "exceptions", "reports", "restore", "upgrade",
+        "lino_migrate", "conf", "dump", "exceptions", "reports", "restore", "upgrade",
     },
 }  # fmt: skip
 #: Modules allowed one more arrow than their part: the restore's command line

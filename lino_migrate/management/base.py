@@ -28,6 +28,16 @@ class InterruptibleCommand(BaseCommand):
     #: What an interruption leaves behind, said after "Interrupted: ".
     interrupted: str = "nothing was written."
 
+    def get_version(self) -> str:
+        """Return what ``--version`` prints: lino-migrate's version, and Django's."""
+        import django
+
+        import lino_migrate
+
+        return (
+            f"lino-migrate {lino_migrate.__version__} (Django {django.get_version()})"
+        )
+
     def run_from_argv(self, argv: list[str]) -> None:
         """Run the command from the command line; answer Ctrl-C (#12)."""
         try:
