@@ -11,8 +11,10 @@ from pathlib import Path
 __all__ = [
     "ChecksumError",
     "DatabaseNotReadyError",
+    "DatabaseUnavailableError",
     "DumpExistsError",
     "DumpFormatError",
+    "DumpNotFoundError",
     "DumpReadError",
     "DumpWriteError",
     "EncodeError",
@@ -26,7 +28,27 @@ __all__ = [
     "SchemaMismatchError",
     "SequenceError",
     "UpgradeError",
+    "UsageError",
 ]
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """Return *count* with its noun: ``1 row``, ``2 rows``, ``0 rows`` (#14).
+
+    :param nouns: the plural, when it is not *noun* + ``s`` (``"entries"``).
+    """
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def full_stop(text: str) -> str:
+    """Return *text* ending with one full stop, whatever a quoted cause ends with."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _cause(error: BaseException) -> str:
+    """Return what *error* says, as a sentence."""
+    return full_stop(str(error).strip() or type(error).__name__)
 
 
 class LinoMigrateError(Exception):
@@ -75,8 +97,9 @@ class DumpWriteError(LinoMigrateError):
     def __init__(self, path: Path, error: OSError) -> None:
         self.path, self.error = path, error
         where = f" ({error.filename})" if error.filename else ""
+        reason = str(error.strerror or error).rstrip(".")
         super().__init__(
-            f"Could not write the dump '{path}': {error.strerror or error}{where}. "
+            f"Could not write the dump '{path}': {reason}{where}. "
             "Nothing was left behind, and a previous dump there is untouched. "
             "Check that the directory is writable and the disk has room, or "
             "choose another directory."
@@ -89,7 +112,7 @@ class DumpReadError(LinoMigrateError):
     def __init__(self, model_label: str, error: BaseException) -> None:
         self.model_label, self.error = model_label, error
         super().__init__(
-            f"Could not read the rows of '{model_label}': {error}. "
+            f"Could not read the rows of '{model_label}': {_cause(error)} "
             "Fix the database (is it migrated?) or pass --tolerate to skip "
             "this model and write a partial dump."
         )
@@ -117,7 +140,7 @@ class EncodeError(LinoMigrateError, ValueError):
             why = f"no dump encoding for {type(value).__name__}"
         super().__init__(
             f"Cannot write the value {value!r} of field '{field}' of "
-            f"'{model_label}' row pk={pk!r}: {why}. Correct or remove the "
+            f"'{model_label}' row pk={pk!r}: {full_stop(why)} Correct or remove the "
             "value in the database, or leave the model out with --exclude."
         )
 
@@ -128,6 +151,26 @@ class DumpFormatError(LinoMigrateError, ValueError):
     def __init__(self, path: Path, problem: str) -> None:
         self.path, self.problem = path, problem
         super().__init__(f"{path}: {problem}")
+
+
+class DumpNotFoundError(DumpFormatError):
+    """A path given as a dump is no dump: missing, a directory without
+    ``restore.py``, or a data file of a dump.
+
+    :param path: the path given.
+    :param found: what is there, e.g. ``"nothing"``.
+    :param hint: what to give instead, when known.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, path: Path, found: str, hint: str | None = None) -> None:
+        self.found, self.hint = found, hint
+        hint = hint or (
+            "Give the directory that `manage.py dump2py DIR` wrote (or the "
+            "restore.py in it)"
+        )
+        super().__init__(path, f"not a dump: found {found}. {full_stop(hint)}")
 
 
 class ChecksumError(DumpFormatError):
@@ -150,8 +193,8 @@ class SchemaMismatchError(LinoMigrateError):
         self.problems = problems
         lines = "\n".join(f"- {p}" for p in problems)
         super().__init__(
-            f"The dump does not fit the current models ({len(problems)} "
-            f"problem(s)); nothing was written:\n{lines}"
+            "The dump does not fit the current models "
+            f"({plural(len(problems), 'problem')}); nothing was written:\n{lines}"
         )
 
 
@@ -163,8 +206,8 @@ class UpgradeError(SchemaMismatchError):
         lines = "\n".join(f"- {p}" for p in problems)
         LinoMigrateError.__init__(
             self,
-            f"The dump cannot be upgraded to the current code ({len(problems)} "
-            f"problem(s)); nothing was written:\n{lines}",
+            "The dump cannot be upgraded to the current code "
+            f"({plural(len(problems), 'problem')}); nothing was written:\n{lines}",
         )
 
 
@@ -185,11 +228,71 @@ def missing_tables_message(database: str, missing: list[tuple[str, str]]) -> str
     shown = ", ".join(f"'{table}' ({label})" for table, label in missing[:5])
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     return (
-        f"Database '{database}' lacks {len(missing)} table(s) the restore writes: "
+        f"Database '{database}' lacks {plural(len(missing), 'table')} the restore "
+        "writes: "
         f"{shown}{more}. Was it never migrated? Run `python manage.py migrate "
         f"--database {database}` first (with --run-syncdb for apps without "
         "migrations), then restore again; nothing was written."
     )
+
+
+class DatabaseUnavailableError(LinoMigrateError):
+    """A database cannot be connected to, or not read (never migrated?).
+
+    :param database: the alias.
+    :param target: which database the alias is (engine, file or server and name).
+    :param error: the driver's error.
+    :param connected: whether the connection worked (then a table is missing).
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(
+        self,
+        database: str,
+        target: str,
+        error: BaseException,
+        *,
+        connected: bool = False,
+    ) -> None:
+        self.database, self.target, self.error = database, target, error
+        self.connected = connected
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        why = " ".join(map(full_stop, lines)) or f"{type(error).__name__}."
+        if connected:
+            super().__init__(
+                f"Database '{database}' ({target}) cannot be read: {why} "
+                "Was it never migrated? Run `python manage.py migrate --database "
+                f"{database}` first; nothing was written."
+            )
+            return
+        check = (
+            "that the directory of its file exists and that DATABASES in the "
+            f"settings names the file right for '{database}' (NAME)"
+            if target.startswith("SQLite ")
+            else "that the server runs and that DATABASES in the settings names "
+            f"it right for '{database}' (HOST, PORT, NAME, USER, PASSWORD)"
+        )
+        super().__init__(
+            f"Cannot connect to database '{database}' ({target}): {why} Check "
+            f"{check}; nothing was written."
+        )
+
+
+class UsageError(LinoMigrateError, ValueError):
+    """A command line of a dump's ``restore.py`` is wrong.
+
+    :param command: the command, as its usage line shows it.
+    :param problem: what argparse found.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, command: str, problem: str) -> None:
+        self.command, self.problem = command, problem
+        super().__init__(
+            f"{command}: {full_stop(problem)} `{command} --help` lists the options."
+        )
 
 
 class MakeMigratorError(LinoMigrateError, ValueError):
@@ -231,9 +334,11 @@ class LoadError(LinoMigrateError):
             where += f" field '{field}'"
         if file is not None:
             where += f" (file {file})"
+        #: what was refused and why, without what became of the restore: a
+        #: rehearsal lists many and says once that it rolled back (#14)
+        self.detail = full_stop(f"Could not restore {where}: {problem}")
         super().__init__(
-            f"Could not restore {where}: {problem}. The restore was rolled "
-            "back; the database is unchanged."
+            f"{self.detail} The restore was rolled back; the database is unchanged."
         )
 
 
@@ -267,7 +372,20 @@ class InvalidValueError(LoadError, ValueError):
 
 
 class RestoreCancelledError(LinoMigrateError):
-    """The person at the terminal did not confirm the restore; nothing was changed."""
+    """The person at the terminal did not confirm the restore; nothing was changed.
+
+    :param database: the database named in the question.
+    :param answer: what was answered (``""`` for no answer at all).
+    """
+
+    def __init__(self, database: str, answer: str = "") -> None:
+        self.database, self.answer = database, answer
+        got = f"the answer was {answer!r}" if answer else "there was no answer"
+        super().__init__(
+            f"Restore cancelled ({got}, not 'yes'); nothing was changed in "
+            f"{database}. Answer 'yes' to restore, or pass --noinput to skip "
+            "the question."
+        )
 
 
 class SequenceError(LinoMigrateError):
@@ -277,7 +395,7 @@ class SequenceError(LinoMigrateError):
         self.sequence, self.table, self.error = sequence, table, error
         super().__init__(
             f"Could not alter the sequence {sequence} of table '{table}': "
-            f"{error}. A restore alters the sequences of the site's tables "
+            f"{_cause(error)} A restore alters the sequences of the site's tables "
             "(without changing them) so that a failed restore sets them back; "
             "that needs the owner of the tables, as 'migrate' does. Restore as "
             "that user. The restore was rolled back; the database is unchanged."
@@ -290,6 +408,6 @@ class RehearsalFailedError(LinoMigrateError):
     def __init__(self, count: int) -> None:
         self.count = count
         super().__init__(
-            f"The rehearsal found {count} row(s) the database refuses (listed "
-            "above); the real restore would fail. Nothing was changed."
+            f"The rehearsal found {plural(count, 'row')} the database refuses "
+            "(listed above); the real restore would fail. Nothing was changed."
         )

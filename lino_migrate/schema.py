@@ -3,17 +3,19 @@
 A dump stores, per concrete table, the *raw* column values. What a column
 holds is described by its field's value type: the internal type of the field
 itself, or of the field a relation points to (a foreign key to a UUID primary
-key holds UUIDs).
+key holds UUIDs). An array's value type names the type of its items:
+``ArrayField[DateTimeField]`` (#13).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import connections, models, router
 
+from lino_migrate.format.codec import RANGE_BOUNDS
 from lino_migrate.format.layout import (
     NATURAL_KEY_MODELS,
     NATURAL_KEYS,
@@ -24,8 +26,10 @@ from lino_migrate.format.layout import (
 __all__ = [
     "describe",
     "dumpable_models",
+    "left_out_models",
     "model_label",
     "value_field",
+    "value_type",
 ]
 
 
@@ -42,6 +46,28 @@ def value_field(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
             break
         field = target
     return field
+
+
+def value_type(field: models.Field[Any, Any]) -> str:
+    """Return the value type of *field*: what ``SCHEMA`` records of its values.
+
+    That is the internal type of :func:`value_field`, but for the field types
+    of ``django.contrib.postgres`` (and their subclasses): ``HStoreField``,
+    the range type, and ``ArrayField[T]`` with ``T`` the value type of the
+    array's base field (#13).
+    """
+    vfield = value_field(field)
+    kinds = {
+        c.__name__
+        for c in type(vfield).__mro__
+        if c.__module__.startswith("django.contrib.postgres.")
+    }
+    if "ArrayField" in kinds:
+        return f"ArrayField[{value_type(vfield.base_field)}]"  # type: ignore[attr-defined]
+    for kind in (*RANGE_BOUNDS, "HStoreField"):
+        if kind in kinds:
+            return kind
+    return vfield.get_internal_type()
 
 
 def _stored_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
@@ -70,7 +96,7 @@ def describe(model: type[models.Model]) -> ModelInfo:
                 f.name,
                 f.attname,
                 f.column,
-                value_field(f).get_internal_type(),
+                value_type(f),
                 f.null,
                 target,
             )
@@ -88,26 +114,73 @@ def _pk_attnames(model: type[models.Model]) -> tuple[str, ...]:
     return (pk.attname,)
 
 
-def dumpable_models(exclude: Iterable[str] = ()) -> list[type[models.Model]]:
+def dumpable_models(
+    exclude: Iterable[str] = (), using: str | None = None
+) -> list[type[models.Model]]:
     """Return the models whose tables a dump holds, in load order.
 
     Proxy and unmanaged models are left out, as is every model that
     *exclude* names by ``app_label`` or ``app_label.ModelName`` (an excluded
-    model takes its automatic many-to-many tables with it).
+    model takes its automatic many-to-many tables with it). With *using*,
+    so is every model that ``migrate`` does not create on that database
+    (:func:`left_out_models` says why).
 
     :raises LookupError: when *exclude* names an unknown app or model.
     """
     excluded = _resolve_excludes(exclude)
     chosen = []
-    for model in apps.get_models(include_auto_created=True):
-        opts = model._meta
-        owner: type[models.Model] = opts.auto_created or model  # type: ignore[assignment]
-        if opts.proxy or not opts.managed or not owner._meta.managed:
+    for model in _concrete_models():
+        owner: type[models.Model] = model._meta.auto_created or model  # type: ignore[assignment]
+        labels = {model._meta.app_label, model_label(model), model_label(owner)}
+        if excluded & labels:
             continue
-        if excluded & {opts.app_label, model_label(model), model_label(owner)}:
+        if using is not None and _not_migrated_here(model, using) is not None:
             continue
         chosen.append(model)
     return sort_models(chosen)
+
+
+def left_out_models(using: str) -> list[tuple[str, str]]:
+    """Return ``(label, why)`` of each model ``migrate`` does not create on *using*.
+
+    As Django decides it: ``Meta.required_db_vendor``,
+    ``Meta.required_db_features`` and the database routers' ``allow_migrate``.
+    Such a model has no table there by design, so a dump leaves it out (#13).
+    """
+    found = []
+    for model in _concrete_models():
+        why = _not_migrated_here(model, using)
+        if why is not None:
+            found.append((model_label(model), why))
+    return found
+
+
+def _concrete_models() -> Iterator[type[models.Model]]:
+    """Yield the models with a table of their own: not proxy, managed."""
+    for model in apps.get_models(include_auto_created=True):
+        opts = model._meta
+        owner: type[models.Model] = opts.auto_created or model  # type: ignore[assignment]
+        if not (opts.proxy or not opts.managed or not owner._meta.managed):
+            yield model
+
+
+def _not_migrated_here(model: type[models.Model], using: str) -> str | None:
+    """Return why ``migrate`` creates no table of *model* on *using*, or ``None``."""
+    connection = connections[using]
+    owner: type[models.Model] = model._meta.auto_created or model  # type: ignore[assignment]
+    vendor = owner._meta.required_db_vendor
+    if vendor and vendor != connection.vendor:
+        return f"Meta.required_db_vendor is '{vendor}', not '{connection.vendor}'"
+    missing = [
+        feature
+        for feature in owner._meta.required_db_features
+        if not getattr(connection.features, feature, False)
+    ]
+    if missing:
+        return f"the database lacks Meta.required_db_features {', '.join(missing)}"
+    if not router.allow_migrate_model(using, model):
+        return f"the database routers do not migrate it on '{using}'"
+    return None
 
 
 def _resolve_excludes(exclude: Iterable[str]) -> set[str]:

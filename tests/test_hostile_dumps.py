@@ -270,7 +270,7 @@ def test_row_count_that_differs_at_the_end_is_refused(tmp_path: Path) -> None:
     entry = writer.entries[0]
     meta = DumpMeta(tmp_path, {}, {THING.label: THING}, (entry,))
     wrong = type(entry)(entry.model, entry.name, 2, entry.sha256)
-    with pytest.raises(DumpFormatError, match=r"holds 1 rows, restore\.py recorded 2"):
+    with pytest.raises(DumpFormatError, match=r"holds 1 row, restore\.py recorded 2"):
         list(read_rows(meta, wrong))
 
 

@@ -265,7 +265,7 @@ def test_problems_are_capped(
     with django_db_blocker.unblock():
         report = plan_report(open_dump(dump), None, connections["other"])
     assert 21 == len(report["problems"])
-    assert "... and 10 more problem(s) in the rows" == report["problems"][-1]
+    assert "... and 10 more problems in the rows" == report["problems"][-1]
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "other"])

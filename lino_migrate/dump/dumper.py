@@ -22,14 +22,14 @@ from lino_migrate.dump.directory import (
 from lino_migrate.dump.job import DumpJob, ModelOutcome
 from lino_migrate.dump.parallel import check_jobs, dump_in_parallel
 from lino_migrate.dump.snapshot import read_transaction
-from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.format.layout import (
     FORMAT,
     FileEntry,
     render_restore_script,
 )
 from lino_migrate.naturalkeys import read_natural_keys
-from lino_migrate.schema import dumpable_models, model_label
+from lino_migrate.schema import dumpable_models, left_out_models, model_label
 from lino_migrate.versions import app_versions, applied_migrations
 
 __all__ = ["DumpResult", "dump"]
@@ -45,6 +45,8 @@ class DumpResult:
     simulated: bool
     files: list[FileEntry] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: models without a table on this database by design, and why (#13)
+    left_out: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> dict[str, int]:
@@ -90,14 +92,20 @@ def dump(
         msg = f"--max-row-count must be at least 1, not {max_row_count}."
         raise LinoMigrateError(msg)
     check_jobs(jobs, connections[using])
-    models_ = dumpable_models(exclude)
+    models_ = dumpable_models(exclude, using)
+    left_out = dict(left_out_models(using))
+    for label, why in left_out.items():
+        if progress:
+            progress(
+                f"Left out {label}: no table on this database by design ({why}).", 1
+            )
     if simulate:
-        result = DumpResult(target, simulated=True)
+        result = DumpResult(target, simulated=True, left_out=left_out)
         _dump_into(
             None, models_, result, using, tolerate, max_row_count, jobs, progress
         )
         return result
-    result = DumpResult(target, simulated=False)
+    result = DumpResult(target, simulated=False, left_out=left_out)
     with writing(target):
         prepare_target(target, overwrite=overwrite, progress=progress)
         with work_directory(target) as work:
@@ -143,7 +151,8 @@ def _dump_into(
             schema[label] = outcome.schema
             if progress:
                 count = sum(e.rows for e in outcome.entries)
-                progress(f"{label}: {count} rows in {len(outcome.entries)} file(s)", 2)
+                files_ = plural(len(outcome.entries), "file")
+                progress(f"{label}: {plural(count, 'row')} in {files_}", 2)
     result.files = files
     if work is None:
         return

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from lino_migrate.format.codec import ENCODERS, Converter
-from lino_migrate.schema import value_field
+from lino_migrate.format.codec import Converter, literal_encoder
+from lino_migrate.schema import value_field, value_type
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -74,19 +74,20 @@ def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Con
     """Return the function that turns a raw value of *field* into a literal.
 
     :param field: a concrete field as stored in the table (a relation is
-        encoded like the field it points to).
+        encoded like the field it points to). An array, an hstore and a range
+        are encoded item by item, as :mod:`lino_migrate.format.codec` says (#13).
     """
     vfield = value_field(field)
+    kind = value_type(vfield)
     converters = _backend_converters(vfield, connection)
-    encode = ENCODERS.get(vfield.get_internal_type())
-    if vfield.get_internal_type() == "JSONField":
+    encode = literal_encoder(kind)
+    if kind == "JSONField":
         return None
     if not converters:
-        if encode is None and vfield.get_internal_type() in _PLAIN_TYPES:
+        if encode is None and kind in _PLAIN_TYPES:
             return None
         return encode or _encode_literal
     shim = SimpleNamespace(output_field=vfield)
-    kind = vfield.get_internal_type()
     final = _encode_bool if kind == "BooleanField" else encode or _encode_literal
     convert = _converting(converters, shim, connection, kind, final)
     if connection.vendor == "sqlite":
@@ -118,7 +119,7 @@ def _converting(
             if value is None:
                 # Django's converters return None for a value they cannot
                 # parse (a date column holding 'garbage'): that is a loss.
-                msg = f"{raw!r} is no valid {kind} value"
+                msg = f"{raw!r} is not a valid {kind} value"
                 raise ValueError(msg) from cause
         return final(value)
 

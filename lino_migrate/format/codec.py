@@ -14,6 +14,21 @@ Django: the database side of a value is converted by
 :mod:`lino_migrate.restore.preparers` (literal -> driver parameter).
 JSON columns keep their JSON text, so JSON ``null`` (the text ``'null'``)
 stays distinct from SQL ``NULL`` (``None``).
+
+The field types of ``django.contrib.postgres`` hold several values (#13):
+
+* an array (value type ``ArrayField[T]``, nested arrays
+  ``ArrayField[ArrayField[T]]``) is a tuple of the literals of ``T``,
+  ``None`` for a NULL item, a tuple for each sub-array; its Python value is a
+  list (of lists). The items follow the value, not the declared depth:
+  PostgreSQL keeps any number of dimensions in any array column;
+* an hstore (``HStoreField``) is a dict of ``str`` to ``str`` or ``None``,
+  its keys sorted;
+* a range (``IntegerRangeField`` and the other :data:`RANGE_BOUNDS`) is
+  ``(lower, upper, bounds)``, the bounds as literals of their value type,
+  ``None`` for an infinite bound, *bounds* one of :data:`BOUNDS`; an empty
+  range is the text ``'empty'``. Its Python value is a
+  :class:`psycopg.types.range.Range`, as the driver reads it.
 """
 
 from __future__ import annotations
@@ -26,10 +41,15 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "BOUNDS",
+    "EMPTY_RANGE",
     "ENCODERS",
+    "RANGE_BOUNDS",
     "Converter",
+    "array_leaf_type",
     "compose",
     "duration_microseconds",
+    "is_range_literal",
     "literal_decoder",
     "literal_encoder",
 ]
@@ -69,9 +89,116 @@ ENCODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+#: The range types, and the value type of their bounds (#13).
+RANGE_BOUNDS = {
+    "IntegerRangeField": "IntegerField",
+    "BigIntegerRangeField": "BigIntegerField",
+    "DecimalRangeField": "DecimalField",
+    "DateRangeField": "DateField",
+    "DateTimeRangeField": "DateTimeField",
+}
+#: The bounds of a range literal: inclusive ``[ ]``, exclusive ``( )``.
+BOUNDS = frozenset({"[)", "(]", "()", "[]"})
+#: The literal of an empty range (PostgreSQL spells it so too).
+EMPTY_RANGE = "empty"
+
+_ARRAY = "ArrayField["
+
+
+def array_leaf_type(value_type: str) -> str | None:
+    """Return the value type of the items of the array type *value_type*, if it is one.
+
+    ``ArrayField[ArrayField[DateTimeField]]`` gives ``DateTimeField``.
+    """
+    if not value_type.startswith(_ARRAY):
+        return None
+    leaf = value_type
+    while leaf.startswith(_ARRAY) and leaf.endswith("]"):
+        leaf = leaf[len(_ARRAY) : -1]
+    return None if leaf.startswith(_ARRAY) else leaf
+
+
+def is_range_literal(value: Any) -> bool:
+    """Return whether the tuple *value* is a range literal, not a sub-array."""
+    return len(value) == 3 and type(value[2]) is str and value[2] in BOUNDS
+
+
 def literal_encoder(value_type: str) -> Converter:
     """Return the function that turns a Python value of *value_type* into a literal."""
-    return ENCODERS.get(value_type)
+    found = ENCODERS.get(value_type)
+    if found is not None:
+        return found
+    leaf = array_leaf_type(value_type)
+    if leaf is not None:
+        return _array_encoder(literal_encoder(leaf))
+    if value_type == "HStoreField":
+        return _encode_hstore
+    if value_type in RANGE_BOUNDS:
+        return _range_encoder(literal_encoder(RANGE_BOUNDS[value_type]))
+    return None
+
+
+_LITERAL_TYPES = frozenset({int, str, bool, bytes, float})
+
+
+def _literal_item(value: Any) -> Any:
+    """Return the item *value* of an array, which is a literal already."""
+    if type(value) in _LITERAL_TYPES:
+        return value
+    msg = f"no dump encoding for an array item of type {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def _array_encoder(item: Converter) -> Callable[[Any], tuple[Any, ...]]:
+    """Return the encoder of an array whose items *item* encodes."""
+    convert = item or _literal_item
+
+    def encode(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            msg = f"an array is read as {type(value).__name__}, not as a list"
+            raise TypeError(msg)
+        return tuple(
+            None
+            if v is None
+            else encode(v)
+            if isinstance(v, list | tuple)
+            else convert(v)
+            for v in value
+        )
+
+    return encode
+
+
+def _encode_hstore(value: Any) -> dict[str, str | None]:
+    if not isinstance(value, dict):
+        # Without django.contrib.postgres the driver reads hstore as text.
+        msg = (
+            f"an hstore is read as {type(value).__name__}, not as a dict: "
+            "is 'django.contrib.postgres' in INSTALLED_APPS?"
+        )
+        raise TypeError(msg)
+    return dict(sorted(value.items()))
+
+
+def _range_encoder(bound: Converter) -> Callable[[Any], Any]:
+    """Return the encoder of a range whose bounds *bound* encodes.
+
+    An infinite bound is exclusive, as PostgreSQL stores it.
+    """
+    convert = bound or (lambda v: v)
+
+    def encode(value: Any) -> Any:
+        if value.isempty:
+            return EMPTY_RANGE
+        lower, upper = value.lower, value.upper
+        return (
+            None if lower is None else convert(lower),
+            None if upper is None else convert(upper),
+            ("[" if value.lower_inc and lower is not None else "(")
+            + ("]" if value.upper_inc and upper is not None else ")"),
+        )
+
+    return encode
 
 
 def _decode_float(value: Any) -> float:
@@ -95,7 +222,54 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 
 def literal_decoder(value_type: str) -> Converter:
     """Return the function that turns a literal of *value_type* into a Python value."""
-    return _DECODERS.get(value_type)
+    found = _DECODERS.get(value_type)
+    if found is not None:
+        return found
+    leaf = array_leaf_type(value_type)
+    if leaf is not None:
+        return _array_decoder(literal_decoder(leaf), ranges=leaf in RANGE_BOUNDS)
+    if value_type in RANGE_BOUNDS:
+        return _range_decoder(literal_decoder(RANGE_BOUNDS[value_type]))
+    return None
+
+
+def _array_decoder(item: Converter, *, ranges: bool) -> Callable[[Any], list[Any]]:
+    """Return the decoder of an array literal whose items *item* decodes.
+
+    :param ranges: the items are ranges, whose literals are tuples too.
+    """
+    convert = item or (lambda v: v)
+
+    def sub_array(value: Any) -> bool:
+        return type(value) is tuple and not (ranges and is_range_literal(value))
+
+    def decode(value: Any) -> list[Any]:
+        return [
+            None if v is None else decode(v) if sub_array(v) else convert(v)
+            for v in value
+        ]
+
+    return decode
+
+
+def _range_decoder(bound: Converter) -> Callable[[Any], Any]:
+    """Return the decoder of a range literal whose bounds *bound* decodes."""
+    # The driver's own type, as it reads a range: only a range needs the driver.
+    from psycopg.types.range import Range
+
+    convert = bound or (lambda v: v)
+
+    def decode(value: Any) -> Any:
+        if value == EMPTY_RANGE:
+            return Range(empty=True)
+        lower, upper, bounds = value
+        return Range(
+            None if lower is None else convert(lower),
+            None if upper is None else convert(upper),
+            bounds,
+        )
+
+    return decode
 
 
 def compose(*steps: Converter) -> Converter:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from lino_migrate.exceptions import plural
 from lino_migrate.format.layout import FieldInfo
 from lino_migrate.reports.compare import (
     DumpComparison,
@@ -86,10 +87,10 @@ class CompareSummary:
         models = f" ({', '.join(kinds)})" if kinds else ""
         apps = self.apps_differing
         return (
-            f"The dumps differ: {self.models_differing} of {self.models} models"
+            f"The dumps differ: {self.models_differing} of {plural(self.models, 'model')}"
             f"{models}; rows: {self.rows_added} added, {self.rows_removed} removed, "
             f"{self.rows_changed} changed"
-            + (f"; {apps} app version(s) differ." if apps else ".")
+            + (f"; the versions of {plural(apps, 'app')} differ." if apps else ".")
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.dump.snapshot import read_transaction
+from lino_migrate.exceptions import plural
 from lino_migrate.schema import dumpable_models, model_label, value_field
 
 __all__ = [
@@ -184,10 +185,11 @@ class DriftReport:
         differ = [m for m in self.models.values() if m.status != "ok"]
         unreadable = sum(1 for m in differ if m.status == "unreadable")
         return (
-            f"Drift: {len(differ)} of {len(self.models)} models differ "
-            f"({unreadable} unreadable), {len(self.extra_tables)} extra "
-            f"table(s), {len(self.migrations.unapplied)} migration(s) not "
-            f"applied, {len(self.migrations.unknown)} applied migration(s) "
+            f"Drift: {len(differ)} of {plural(len(self.models), 'model')} differ "
+            f"({unreadable} unreadable), "
+            f"{plural(len(self.extra_tables), 'extra table')}, "
+            f"{plural(len(self.migrations.unapplied), 'migration')} not applied, "
+            f"{plural(len(self.migrations.unknown), 'applied migration')} "
             "unknown to the code."
         )
 
@@ -214,7 +216,7 @@ def check_database(
     """
     exclude = tuple(exclude)
     connection = connections[using]
-    models_ = dumpable_models(exclude)
+    models_ = dumpable_models(exclude, using)
     with read_transaction(connection):
         found = compare_models(connection, models_)
         extra = extra_tables(connection)
@@ -465,7 +467,7 @@ def format_report(report: DriftReport) -> str:
     vendor = report.vendor
     lines = [f"Database '{report.database}' ({vendor}) compared with the code:"]
     for label, drift in report.models.items():
-        counted = "" if drift.rows is None else f"{drift.rows} rows, "
+        counted = "" if drift.rows is None else f"{plural(drift.rows, 'row')}, "
         lines.append(f"{label}: {counted}{drift.status}")
         lines.extend(f"  - {p.message}" for p in drift.problems)
     migrations = report.migrations
@@ -476,8 +478,9 @@ def format_report(report: DriftReport) -> str:
     ]
     rows = report.dump.rows
     lines.append(
-        f"Would write {sum(rows.values())} rows of {len(rows)} models in "
-        f"{len(report.dump.files)} files to {report.dump.path}."
+        f"Would write {plural(sum(rows.values()), 'row')} of "
+        f"{plural(len(rows), 'model')} in {plural(len(report.dump.files), 'file')} "
+        f"to {report.dump.path}."
     )
     lines.append(report.summary())
     return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.exceptions import missing_tables_message
+from lino_migrate.exceptions import missing_tables_message, plural
 from lino_migrate.reports.table import render_table
 from lino_migrate.restore.plan import UpgradePlan, examine_upgrade, missing_tables
 from lino_migrate.restore.reader import DumpMeta
@@ -154,7 +154,8 @@ def format_plan(report: dict[str, Any]) -> str:
         if m["filled"]:
             lines.append(f"      filled with defaults: {', '.join(m['filled'])}")
     if report["problems"]:
-        lines += ["", f"The restore would fail ({len(report['problems'])} problem(s)):"]
+        problems = plural(len(report["problems"]), "problem")
+        lines += ["", f"The restore would fail ({problems}):"]
         lines += [f"  - {p}" for p in report["problems"]]
     else:
         lines += ["", "The restore would work."]
@@ -176,7 +177,7 @@ def _model_lines(models: dict[str, Any]) -> list[str]:
     for label, m in models.items():
         where = "removed" if m["current"] is None else m["current"]
         state = "unchanged" if m["unchanged"] else f"-> {where}"
-        rows.append((label, f"{m['rows']} rows", state))
+        rows.append((label, plural(m["rows"], "row"), state))
     return render_table(rows, align="<><", indent=2)
 
 

@@ -1,15 +1,21 @@
-"""The report of a restore: per model, rows in the dump, written, dropped, created."""
+"""The report of a restore: per model, rows in the dump, written, dropped, created.
+
+As text for a person (:func:`format_report`) or as a dict for JSON
+(:func:`report_dict`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from lino_migrate.exceptions import plural
 from lino_migrate.reports.table import render_table
 
 if TYPE_CHECKING:
     from lino_migrate.restore.restorer import RestoreReport
 
-__all__ = ["format_report"]
+__all__ = ["format_report", "report_dict"]
 
 
 def format_report(report: RestoreReport) -> str:
@@ -24,14 +30,47 @@ def format_report(report: RestoreReport) -> str:
         lines.append("Migrators: " + "; ".join(report.migrators))
     lines += [f"EDITED: {edit}" for edit in report.edits]
     lines += _format_samples(report)
-    for violation in report.violations:
-        lines.append(f"REFUSED: {violation}")
+    # What became of the restore is said once, on the last line (#14).
+    lines += [f"REFUSED: {violation.detail}" for violation in report.violations]
     verb = "Rehearsed (rolled back):" if report.simulated else "Restored"
     lines.append(
-        f"{verb} {report.written} rows of {len(report.models)} models "
-        f"into database '{report.database}'."
+        f"{verb} {plural(report.written, 'row')} of "
+        f"{plural(len(report.models), 'model')} into database '{report.database}'."
     )
     return "\n".join(lines) + "\n"
+
+
+def report_dict(
+    report: RestoreReport, target: str, meta: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the restore report as a dict of JSON values (``--format json``).
+
+    :param target: which database the alias is (engine and name).
+    :param meta: the values of the dump's ``restore.py`` (``CREATED``, ...).
+    """
+    return {
+        "database": {"alias": report.database, "target": target},
+        "dump": {
+            "created": meta.get("CREATED"),
+            "partial": bool(meta.get("PARTIAL")),
+            "versions": dict(meta.get("VERSIONS", {})),
+        },
+        "simulated": report.simulated,
+        "ok": not report.violations,
+        "written": report.written,
+        "models": {
+            label: {
+                "in_dump": m.in_dump,
+                "written": m.written,
+                "dropped": m.dropped,
+                "created": m.created,
+            }
+            for label, m in sorted(report.models.items())
+        },
+        "migrators": list(report.migrators),
+        "edits": list(report.edits),
+        "violations": [violation.detail for violation in report.violations],
+    }
 
 
 def _format_samples(report: RestoreReport) -> list[str]:

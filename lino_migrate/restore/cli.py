@@ -10,24 +10,44 @@ of these.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from lino_migrate.exceptions import RehearsalFailedError, RestoreCancelledError
-from lino_migrate.reports.restore import format_report
-from lino_migrate.restore.reader import read_meta
+from lino_migrate.exceptions import (
+    DatabaseUnavailableError,
+    RehearsalFailedError,
+    RestoreCancelledError,
+    UsageError,
+    plural,
+)
+from lino_migrate.format.layout import NATURAL_KEYS
+from lino_migrate.reports.restore import format_report, report_dict
+from lino_migrate.restore.reader import DumpMeta, read_meta
 from lino_migrate.restore.restorer import RestoreReport, restore
+from lino_migrate.versions import app_versions
 
-__all__ = ["add_restore_options", "build_parser", "main", "run_restore"]
+__all__ = [
+    "add_restore_options",
+    "build_parser",
+    "connect",
+    "describe_database",
+    "main",
+    "run_restore",
+    "unreadable",
+]
+
+#: How many model labels and version differences the question names.
+_SHOWN = 5
 
 
 def build_parser(script: str) -> argparse.ArgumentParser:
     """Return the parser of the options of the ``restore.py`` at *script*."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=f"manage.py run {script}",
         description="Restore this dump into a database, replacing the rows of "
         "every model it holds, in one transaction.",
@@ -79,6 +99,13 @@ def add_restore_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="Show N example rows per migrated model, before and after.",
     )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="The report: text for a person (default), json for a program "
+        "(nothing else is written to standard output).",
+    )
 
 
 def main(
@@ -109,43 +136,137 @@ def run_restore(
     :param write: where the messages and the report go.
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
-    args = argparse.Namespace(**options)
+    args = argparse.Namespace(**{"format": "text", **options})
     meta = read_meta(Path(script))
-    if meta.partial and args.verbosity:
+    # JSON is all a program reads on standard output: no other line (#14).
+    verbosity = args.verbosity if args.format == "text" else 0
+    if meta.partial and verbosity:
         skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
         write(f"This dump is PARTIAL: it lacks {skipped}.\n")
+    connect(args.database)
     if args.interactive and not args.simulate:
-        _confirm(meta.directory, args.database, len(meta.schema))
-
-    def progress(message: str, level: int) -> None:
-        if args.verbosity >= level:
-            write(message + "\n")
+        _confirm(meta, args.database, on_stderr=args.format != "text")
 
     report = restore(
         script,
         using=args.database,
         hooks=namespace,
-        progress=progress,
+        progress=_progress(write, verbosity),
         simulate=args.simulate,
         sample=args.sample,
         accept_edits=args.accept_edits,
     )
-    if args.verbosity:
+    if args.format == "json":
+        found = report_dict(report, describe_database(args.database), meta.values)
+        write(json.dumps(found, indent=2, sort_keys=True) + "\n")
+    elif verbosity:
         write(format_report(report))
     if report.violations:
         raise RehearsalFailedError(len(report.violations))
     return report
 
 
-def _confirm(directory: Path, database: str, count: int) -> None:
+def _progress(
+    write: Callable[[str], object], verbosity: int
+) -> Callable[[str, int], None]:
+    """Return the progress function of a restore: lines up to *verbosity*."""
+
+    def progress(message: str, level: int) -> None:
+        if verbosity >= level:
+            write(message + "\n")
+
+    return progress
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are exceptions: ``run`` says them as any other (#14)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise :class:`UsageError` instead of printing the usage and exiting."""
+        raise UsageError(self.prog, message)
+
+
+def connect(alias: str) -> None:
+    """Connect to the database *alias*, or say which it is and why it failed.
+
+    :raises DatabaseUnavailableError: when the database cannot be reached.
+    """
+    try:
+        connections[alias].ensure_connection()
+    except DatabaseError as e:
+        raise DatabaseUnavailableError(alias, describe_database(alias), e) from e
+
+
+def unreadable(alias: str, error: DatabaseError) -> DatabaseUnavailableError:
+    """Return what to say of *error*: the database is unreachable, or unreadable.
+
+    Unreadable as one never migrated, whose first table read is missing (#14).
+    """
+    try:
+        connect(alias)
+    except DatabaseUnavailableError as unreachable:
+        return unreachable
+    target = describe_database(alias)
+    return DatabaseUnavailableError(alias, target, error, connected=True)
+
+
+def describe_database(alias: str) -> str:
+    """Return which database *alias* is: engine and file, or server and name.
+
+    The password is never part of it.
+    """
+    connection = connections[alias]
+    config = connection.settings_dict
+    name = str(config.get("NAME") or "")
+    if connection.vendor == "sqlite":
+        return f"SQLite {name}"
+    if connection.vendor == "postgresql":
+        user = f"{config['USER']}@" if config.get("USER") else ""
+        host = config.get("HOST") or "localhost"
+        port = config.get("PORT") or "5432"
+        return f"PostgreSQL {user}{host}:{port}/{name}"
+    return f"{connection.display_name} {name}"
+
+
+def _confirm(meta: DumpMeta, database: str, *, on_stderr: bool) -> None:
+    """Ask whether to restore *meta* into *database*; raise unless the answer is yes.
+
+    :param on_stderr: ask on standard error (standard output holds JSON).
+    """
+    target = f"database '{database}' ({describe_database(database)})"
+    rows = sum(entry.rows for entry in meta.files)
+    replaced = sorted(label for label in meta.schema if label not in NATURAL_KEYS)
+    shown = ", ".join(replaced[:_SHOWN])
+    if len(replaced) > _SHOWN:
+        shown += f" and {len(replaced) - _SHOWN} more"
     question = (
-        f"Restore {directory} into database '{database}'? This replaces the "
-        f"rows of {count} models. Type 'yes' to continue: "
+        f"Restore the dump {meta.directory}\n"
+        f"  written {meta.values['CREATED']}, {_version_changes(meta)},\n"
+        f"  holding {plural(rows, 'row')} of {plural(len(meta.schema), 'model')},\n"
+        f"into {target}?\n"
+        f"Every row of {plural(len(replaced), 'model')} there is replaced: {shown}.\n"
+        "Type 'yes' to continue: "
     )
     try:
+        if on_stderr:
+            sys.stderr.write(question)
+            question = ""
         answer = input(question)
     except EOFError:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
-        msg = "Restore cancelled; nothing was changed. Pass --noinput to skip the question."
-        raise RestoreCancelledError(msg)
+        raise RestoreCancelledError(target, answer.strip())
+
+
+def _version_changes(meta: DumpMeta) -> str:
+    """Return how the app versions of the dump differ from the current ones."""
+    current = app_versions()
+    changed = [
+        f"{app} {old} -> {current.get(app, 'not installed')}"
+        for app, old in sorted(meta.versions.items())
+        if current.get(app) != old
+    ]
+    if not changed:
+        return "at the same app versions as this code"
+    more = f" and {len(changed) - _SHOWN} more" if len(changed) > _SHOWN else ""
+    return "at other app versions: " + ", ".join(changed[:_SHOWN]) + more

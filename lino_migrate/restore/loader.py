@@ -226,10 +226,13 @@ class TableLoader:
             try:
                 conv(row[i])
             except _CONVERSION_ERRORS as e:
+                # decimal's errors say nothing a person can use (#14).
+                why = "" if isinstance(e, ArithmeticError) else f": {e}"
+                kind = self.dumped.fields[i].type
                 found = InvalidValueError(
                     self.label,
                     row[i],
-                    f"cannot convert {reprlib.repr(row[i])}: {e}",
+                    f"{reprlib.repr(row[i])} is not a valid {kind} value{why}",
                     pk=self.pk_of(row),
                     field=self.dumped.fields[i].name,
                     file=file,

@@ -164,6 +164,14 @@ def _match(upgrade: UpgradePlan) -> None:
 
 def _missing_model(label: str, origin: str) -> str:
     app = origin.partition(".")[0]
+    if app not in apps.app_configs:
+        # A site that lost an app says so first: the usual fix is settings (#14).
+        return (
+            f"model '{label}' is in the dump but its app '{app}' is not installed: "
+            f"add '{app}' to INSTALLED_APPS, or drop its rows with "
+            f"m.remove_model('{label}') in a migrator of a module of "
+            "LINO_MIGRATE['MIGRATORS']"
+        )
     return (
         f"model '{label}' is in the dump but not in the current code, and no "
         f"migrator renames or removes it: add m.rename_model('{label}', "

@@ -9,6 +9,8 @@ against what its column's value type allows (a ``bytes`` in a ``CharField``,
 a ``str`` in an ``IntegerField``, a lone surrogate in a text), a batch at a
 time: one set of types per column, and the values of a column are looked at
 one by one only when that set holds a type the column does not allow (#12).
+The values of an array, an hstore and a range are looked at one by one, item
+by item (#13).
 """
 
 from __future__ import annotations
@@ -22,9 +24,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lino_migrate.format.codec import (
+    BOUNDS,
+    EMPTY_RANGE,
+    RANGE_BOUNDS,
     Converter,
+    array_leaf_type,
     compose,
     duration_microseconds,
+    is_range_literal,
     literal_decoder,
 )
 from lino_migrate.schema import value_field
@@ -172,7 +179,7 @@ _INTEGER_TYPES = (
 _TEXT_TYPES = (
     "CharField", "TextField", "SlugField", "EmailField", "URLField",
     "FilePathField", "FileField", "ImageField", "GenericIPAddressField",
-    "IPAddressField", "JSONField",
+    "IPAddressField", "JSONField", "SearchVectorField",
 )  # fmt: skip
 #: The special floats a dump writes as text (``repr()`` of them).
 _FLOAT_WORDS = frozenset({"inf", "-inf", "nan"})
@@ -229,6 +236,8 @@ class ValueCheck:
     words: frozenset[str] | None
     #: what a value must be, for the message
     expected: str
+    #: the check of the items of a value of an allowed type (array, hstore, range)
+    items: Callable[[Any], str | None] | None = None
 
     def problem(self, value: Any) -> str | None:
         """Return what is wrong with the non-NULL *value*, or ``None``."""
@@ -246,6 +255,8 @@ class ValueCheck:
                 )
             if self.words is not None and value not in self.words:
                 return f"found the str {_short(value)}, expected {self.expected}"
+        if self.items is not None:
+            return self.items(value)
         return None
 
 
@@ -257,6 +268,9 @@ def value_check(
     :param decoded: the values are Python values a migrator saw, not literals.
     :param keys: the column may hold natural keys (tuples) to be looked up.
     """
+    composite = _composite_check(value_type, decoded=decoded)
+    if composite is not None:
+        return composite
     found = (_VALUES if decoded else _LITERALS).get(value_type)
     if found is None:
         return None
@@ -268,6 +282,136 @@ def value_check(
     return ValueCheck(
         frozenset((*allowed, type(None))), allowed, refused, words, expected
     )
+
+
+def _composite_check(value_type: str, *, decoded: bool) -> ValueCheck | None:
+    """Return the check of an array, hstore or range column, or ``None`` (#13)."""
+    leaf = array_leaf_type(value_type)
+    if leaf is not None:
+        item = value_check(leaf, decoded=decoded)
+        ranges = leaf in RANGE_BOUNDS and not decoded
+        kind: type = list if decoded else tuple
+        return _check(
+            (kind,),
+            f"a {kind.__name__} (an array) of {item.expected if item else 'values'}",
+            _array_items(item, kind, ranges=ranges),
+        )
+    if value_type == "HStoreField":
+        return _check((dict,), "a dict of str to str or None", _hstore_items)
+    if value_type not in RANGE_BOUNDS:
+        return None
+    bound = value_check(RANGE_BOUNDS[value_type], decoded=decoded)
+    if decoded:
+        # Only a restore of a dump with ranges needs the driver.
+        from psycopg.types.range import Range
+
+        return _check((Range,), "a psycopg Range", _range_bounds(bound))
+    expected = f"(lower, upper, bounds) or {EMPTY_RANGE!r} (a range)"
+    return _check((tuple, str), expected, _range_literal(bound))
+
+
+def _check(
+    allowed: tuple[type, ...], expected: str, items: Callable[[Any], str | None]
+) -> ValueCheck:
+    return ValueCheck(
+        frozenset((*allowed, type(None))), allowed, (), None, expected, items
+    )
+
+
+def _text_problem(value: str) -> str | None:
+    """Return what keeps PostgreSQL from storing the text *value*, or ``None``."""
+    if "\x00" in value:
+        return f"the str {_short(value)} holds a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return f"the str {_short(value)} holds a lone surrogate at index {e.start}"
+    return None
+
+
+def _array_items(
+    item: ValueCheck | None, kind: type, *, ranges: bool
+) -> Callable[[Any], str | None]:
+    """Return the check of the items of an array: rectangular, each one allowed.
+
+    :param kind: the type of an array and of its sub-arrays.
+    :param ranges: the items are range literals, which are tuples too.
+    """
+
+    def leaf_problem(value: Any) -> str | None:
+        if isinstance(value, str) and (problem := _text_problem(value)):
+            return problem
+        return None if item is None else item.problem(value)
+
+    def problem(value: Any) -> str | None:
+        subs = [type(v) is kind and not (ranges and is_range_literal(v)) for v in value]
+        if any(subs) and (
+            not all(subs) or len({len(v) for v in value}) != 1 or not value[0]
+        ):
+            return (
+                f"found {_short(value)}, an array whose sub-arrays are not all "
+                "of one non-zero length (PostgreSQL arrays are rectangular)"
+            )
+        for n, (v, sub) in enumerate(zip(value, subs, strict=True)):
+            if v is None:
+                continue
+            found = problem(v) if sub else leaf_problem(v)
+            if found is not None:
+                return f"item {n}: {found}"
+        return None
+
+    return problem
+
+
+def _hstore_items(value: dict[Any, Any]) -> str | None:
+    for key, item in value.items():
+        if type(key) is not str or not (item is None or type(item) is str):
+            return (
+                f"found {_short({key: item})} in an hstore, expected str: str or None"
+            )
+        if (problem := _text_problem(key)) or (
+            item is not None and (problem := _text_problem(item))
+        ):
+            return f"in an hstore, {problem}"
+    return None
+
+
+def _range_literal(bound: ValueCheck | None) -> Callable[[Any], str | None]:
+    """Return the check of a range literal: ``'empty'`` or ``(lower, upper, bounds)``."""
+
+    def problem(value: Any) -> str | None:
+        if type(value) is str:
+            if value == EMPTY_RANGE:
+                return None
+            return f"found the str {_short(value)}, expected {EMPTY_RANGE!r}"
+        if not is_range_literal(value):
+            return (
+                f"found {_short(value)}, expected (lower, upper, bounds) with "
+                f"bounds one of {', '.join(map(repr, sorted(BOUNDS)))}"
+            )
+        return _bounds_problem(bound, value[0], value[1])
+
+    return problem
+
+
+def _range_bounds(bound: ValueCheck | None) -> Callable[[Any], str | None]:
+    """Return the check of the bounds of a range a migrator gave."""
+
+    def problem(value: Any) -> str | None:
+        return (
+            None if value.isempty else _bounds_problem(bound, value.lower, value.upper)
+        )
+
+    return problem
+
+
+def _bounds_problem(bound: ValueCheck | None, lower: Any, upper: Any) -> str | None:
+    for name, value in (("lower", lower), ("upper", upper)):
+        if value is not None and bound is not None:
+            found = bound.problem(value)
+            if found is not None:
+                return f"the {name} bound: {found}"
+    return None
 
 
 def find_bad_values(
@@ -298,6 +442,8 @@ _TEXT_ONLY = frozenset({str, type(None)})
 
 def _passes(column: tuple[Any, ...], check: ValueCheck) -> bool:
     """Return whether every value of *column* passes *check* (False: look closer)."""
+    if check.items is not None:
+        return all(v is None for v in column)
     types = set(map(type, column))
     if not types <= check.types:
         return False

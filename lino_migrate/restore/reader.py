@@ -27,7 +27,12 @@ from io import BufferedReader
 from pathlib import Path
 from typing import Any
 
-from lino_migrate.exceptions import ChecksumError, DumpFormatError
+from lino_migrate.exceptions import (
+    ChecksumError,
+    DumpFormatError,
+    DumpNotFoundError,
+    plural,
+)
 from lino_migrate.format.layout import (
     FORMAT,
     FileEntry,
@@ -37,7 +42,14 @@ from lino_migrate.format.layout import (
 )
 from lino_migrate.format.literals import parse_rows
 
-__all__ = ["DumpMeta", "open_dump", "read_meta", "read_rows", "verify_files"]
+__all__ = [
+    "DumpMeta",
+    "locate_dump",
+    "open_dump",
+    "read_meta",
+    "read_rows",
+    "verify_files",
+]
 
 _REQUIRED = ("FORMAT", "VERSIONS", "SCHEMA", "FILES")
 _OPTIONAL: dict[str, Any] = {
@@ -121,7 +133,14 @@ def read_meta(script: Path) -> DumpMeta:
                 raise DumpFormatError(script, msg) from None
     missing = [name for name in _REQUIRED if name not in values]
     if missing:
-        msg = f"not a lino_migrate dump: {', '.join(missing)} missing"
+        names = ", ".join(missing)
+        if len(missing) == len(_REQUIRED):
+            found = f"a file that is not the restore.py of a dump ({names} missing)"
+            raise DumpNotFoundError(script, found)
+        msg = (
+            f"not a complete restore.py of a lino_migrate dump: {names} missing; "
+            "restore from an intact copy of the dump"
+        )
         raise DumpFormatError(script, msg)
     if type(values["FORMAT"]) is not int or values["FORMAT"] != FORMAT:
         msg = (
@@ -216,7 +235,7 @@ def _build_meta(script: Path, values: dict[str, Any]) -> DumpMeta:
         listed = "".join(f"\n- {p}" for p in problems)
         msg = (
             f"SCHEMA, FILES and SKIPPED do not describe one dump "
-            f"({len(problems)} problem(s)); restore from an intact copy:{listed}"
+            f"({plural(len(problems), 'problem')}); restore from an intact copy:{listed}"
         )
         raise DumpFormatError(script, msg)
     return DumpMeta(script.parent, values, schema, files)
@@ -229,11 +248,32 @@ def open_dump(path: Path | str, *, verify: bool = True) -> DumpMeta:
     :raises DumpFormatError: for a missing or malformed ``restore.py`` and,
         verifying, a missing, damaged or truncated data file.
     """
-    path = Path(path)
-    meta = read_meta(path / "restore.py" if path.is_dir() else path)
+    meta = read_meta(locate_dump(path))
     if verify:
         verify_files(meta)
     return meta
+
+
+def locate_dump(path: Path | str) -> Path:
+    """Return the ``restore.py`` of the dump at *path*, its directory or the file.
+
+    :raises DumpNotFoundError: when *path* does not exist, is a directory
+        without ``restore.py`` or a data file of a dump (#14).
+    """
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "restore.py").exists():
+            raise DumpNotFoundError(path, "a directory without restore.py")
+        return path / "restore.py"
+    if not os.path.lexists(path):
+        raise DumpNotFoundError(path, "nothing: no such file or directory")
+    if path.name != "restore.py" and (path.parent / "restore.py").is_file():
+        raise DumpNotFoundError(
+            path,
+            f"a file in the dump '{path.parent}', not the dump itself",
+            f"Give the dump's directory '{path.parent}' (or its restore.py)",
+        )
+    return path
 
 
 def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
@@ -275,7 +315,7 @@ def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
         if found != entry.sha256 and not accept_edits:
             raise ChecksumError(path, entry.sha256, found)
         if found == entry.sha256 and rows != entry.rows:
-            msg = f"holds {rows} rows, restore.py recorded {entry.rows}"
+            msg = f"holds {plural(rows, 'row')}, restore.py recorded {entry.rows}"
             raise DumpFormatError(path, msg)
         if found != entry.sha256:
             edits.append(
@@ -462,7 +502,7 @@ def read_rows(meta: DumpMeta, entry: FileEntry) -> Iterator[list[tuple[Any, ...]
     if found != entry.sha256:
         raise ChecksumError(path, entry.sha256, found)
     if count != entry.rows:
-        msg = f"holds {count} rows, restore.py recorded {entry.rows}"
+        msg = f"holds {plural(count, 'row')}, restore.py recorded {entry.rows}"
         raise DumpFormatError(path, msg)
     if pending is not None:
         yield pending

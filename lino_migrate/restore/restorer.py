@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.exceptions import LoadError
+from lino_migrate.exceptions import LoadError, plural
 from lino_migrate.format.layout import (
     CONTENT_TYPE,
     NATURAL_KEYS,
@@ -250,7 +250,7 @@ class _Run:
             except RegistryError as e:
                 raise LoadError(label, str(e), file=entry.name) from e
         if self.progress:
-            self.progress(f"{entry.name}: {entry.rows} rows", 2)
+            self.progress(f"{entry.name}: {plural(entry.rows, 'row')}", 2)
         self.checkpoint(f"loaded:{entry.name}")
 
     def _sampled(

@@ -33,7 +33,7 @@ from django.apps import apps
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.exceptions import DumpFormatError, LoadError
+from lino_migrate.exceptions import DumpFormatError, LoadError, plural
 from lino_migrate.format.layout import CONTENT_TYPE, NATURAL_KEYS, PERMISSION, FileEntry
 from lino_migrate.restore.loader import TableLoader
 from lino_migrate.restore.plan import UpgradePlan
@@ -291,7 +291,7 @@ class _StandIn:
             return found
         return [
             *found[:SHOWN],
-            f"... and {len(found) - SHOWN} more problem(s) in the rows",
+            f"... and {plural(len(found) - SHOWN, 'more problem')} in the rows",
         ]
 
 

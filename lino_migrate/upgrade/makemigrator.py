@@ -26,7 +26,7 @@ from django.db import models
 from django.db.models import NOT_PROVIDED
 from packaging.version import InvalidVersion, Version
 
-from lino_migrate.exceptions import MakeMigratorError, UpgradeError
+from lino_migrate.exceptions import MakeMigratorError, UpgradeError, plural
 from lino_migrate.restore.plan import UpgradePlan, examine_upgrade
 from lino_migrate.restore.reader import open_dump
 from lino_migrate.rewrite import MigratorOp, RewriteResult, add_migrator
@@ -96,8 +96,8 @@ class MigratorChange:
         todos = self.result.code.count("TODO") - self.source.count("TODO")
         verb = "Added" if self.source else "Created"
         return (
-            f"{verb} the migrator {self.label} in {self.path}. Complete its {todos} "
-            f"TODO(s), then check it with manage.py dumpplan {self.dump} and "
+            f"{verb} the migrator {self.label} in {self.path}. Complete its "
+            f"{plural(todos, 'TODO')}, then check it with manage.py dumpplan {self.dump} and "
             "rehearse the restore with --simulate."
         )
 

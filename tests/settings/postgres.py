@@ -28,3 +28,6 @@ DATABASES = {
     "other": _postgres(ENV_OTHER_DB_NAME or "lino_migrate_other"),
     "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": "cross.sqlite3"},
 }
+
+# The field types of django.contrib.postgres (#13): on PostgreSQL only.
+INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres", "tests.site.pgfields"]  # noqa: F405

@@ -13,9 +13,10 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
 from lino_migrate.dump.dumper import DumpResult, dump
-from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.drift import check_database, format_report
+from lino_migrate.restore.cli import unreadable
 
 
 class Command(InterruptibleCommand):
@@ -90,6 +91,8 @@ class Command(InterruptibleCommand):
                 jobs=options["jobs"],
                 progress=progress,
             )
+        except DatabaseError as e:
+            raise CommandError(str(unreadable(options["database"], e))) from e
         except (LinoMigrateError, LookupError) as e:
             raise CommandError(str(e)) from e
         self._summarize(result, options["verbosity"])
@@ -103,7 +106,10 @@ class Command(InterruptibleCommand):
                 exclude=options["exclude"],
                 max_row_count=options["max_row_count"],
             )
-        except (LinoMigrateError, LookupError, DatabaseError) as e:
+        except DatabaseError as e:
+            error = unreadable(options["database"], e)
+            raise CommandError(str(error), returncode=2) from e
+        except (LinoMigrateError, LookupError) as e:
             raise CommandError(str(e).strip(), returncode=2) from e
         if options["format"] == "json":
             self.stdout.write(json.dumps(report.as_dict(), indent=2, sort_keys=True))
@@ -124,8 +130,9 @@ class Command(InterruptibleCommand):
             return
         counts = result.rows
         self.stdout.write(
-            f"Wrote {sum(counts.values())} rows of {len(counts)} models in "
-            f"{len(result.files)} files to {result.path}."
+            f"Wrote {plural(sum(counts.values()), 'row')} of "
+            f"{plural(len(counts), 'model')} in {plural(len(result.files), 'file')} "
+            f"to {result.path}."
         )
         if result.skipped:
             self.stderr.write(

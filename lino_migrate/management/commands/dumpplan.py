@@ -8,9 +8,10 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.plantext import format_plan, plan_report
+from lino_migrate.restore.cli import connect
 from lino_migrate.restore.reader import open_dump
 
 
@@ -36,6 +37,7 @@ class Command(InterruptibleCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             meta = open_dump(options["dump"])
+            connect(options["database"])
         except LinoMigrateError as e:
             raise CommandError(str(e)) from e
         report = plan_report(meta, connection=connections[options["database"]])
@@ -45,5 +47,5 @@ class Command(InterruptibleCommand):
             self.stdout.write(format_plan(report), ending="")
         if not report["ok"]:
             count = len(report["problems"])
-            msg = f"The restore would fail: {count} problem(s), listed above."
+            msg = f"The restore would fail: {plural(count, 'problem')}, listed above."
             raise CommandError(msg, returncode=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -10,6 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.management.base import RESTORE_INTERRUPTED, InterruptibleCommand
 from lino_migrate.restore.cli import add_restore_options, run_restore
+from lino_migrate.restore.reader import locate_dump
 from lino_migrate.restore.safe import skipped_code
 
 
@@ -30,13 +30,13 @@ class Command(InterruptibleCommand):
         add_restore_options(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        script = Path(options["dump"])
-        if script.is_dir():
-            script = script / "restore.py"
         try:
+            script = locate_dump(options["dump"])
             skipped = skipped_code(script)
             if skipped and options["verbosity"]:
-                self.stdout.write(
+                # Standard output holds nothing but the report's JSON (#14).
+                out = self.stdout if options["format"] == "text" else self.stderr
+                out.write(
                     "Safe mode: restore.py is read, not run. Skipped: "
                     + "; ".join(skipped)
                     + ". Read them, then run `manage.py run "

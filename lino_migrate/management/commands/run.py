@@ -12,7 +12,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.management.base import RESTORE_INTERRUPTED, InterruptibleCommand
-from lino_migrate.restore.reader import read_meta
+from lino_migrate.restore.reader import locate_dump, read_meta
 
 
 class Command(InterruptibleCommand):
@@ -45,7 +45,7 @@ class Command(InterruptibleCommand):
                 # Read (not run) first: a restore.py that cannot be read as a
                 # dump's is refused with the reader's message, not a traceback
                 # from Python's compiler (#12).
-                read_meta(path)
+                read_meta(locate_dump(path))
             runpy.run_path(str(path), run_name="__main__")
         except LinoMigrateError as e:
             raise CommandError(str(e)) from e

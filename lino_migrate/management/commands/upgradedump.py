@@ -11,7 +11,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
-from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.management.commands.dump2py import confirm_overwrite
 from lino_migrate.upgrade.upgradedump import upgrade_dump
@@ -61,7 +61,8 @@ class Command(InterruptibleCommand):
             self.stderr.write(f"Warning: {warning}")
         rows = sum(e.rows for e in result.files)
         self.stdout.write(
-            f"Wrote {rows} rows in {len(result.files)} files to {result.path}."
+            f"Wrote {plural(rows, 'row')} in {plural(len(result.files), 'file')} "
+            f"to {result.path}."
         )
 
     def _progress(self, verbosity: int) -> Callable[[str, int], None]:
