@@ -386,3 +386,13 @@ def make_variant_site(
         )
 
     return make
+
+
+def never_migrated(make_database: Any) -> Any:
+    """Return a site whose database exists and has no table at all."""
+    site = make_database("bare")
+    if is_postgres():
+        site.sql("DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    else:
+        Path(site.database).write_bytes(b"")
+    return site

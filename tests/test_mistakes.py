@@ -22,7 +22,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from tests.conftest import is_postgres
+from tests.conftest import never_migrated
 from tests.site.data import populate
 
 BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
@@ -121,16 +121,6 @@ def test_dump2py_into_a_file(tmp_path: Path) -> None:
     assert "keep me" == target.read_text()
 
 
-def _never_migrated(make_database: Any) -> Any:
-    """Return a site whose database exists and has no table at all."""
-    site = make_database("bare")
-    if is_postgres():
-        site.sql("DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
-    else:
-        Path(site.database).write_bytes(b"")
-    return site
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_database_never_migrated(
     dump_dir: Path,
@@ -139,7 +129,7 @@ def test_a_database_never_migrated(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Restore, plan and dump each name the alias and say to migrate it."""
-    site = _never_migrated(make_database)
+    site = never_migrated(make_database)
     with site.connected() as alias:
         migrate = f"manage.py migrate --database {alias}"
         for args in (

@@ -10,17 +10,7 @@ from django.core.management import CommandError, call_command
 
 from lino_migrate.exceptions import DatabaseNotReadyError
 from lino_migrate.restore.restorer import restore
-from tests.conftest import is_postgres
-
-
-def _empty(make_database: Any) -> Any:
-    """Return a site whose database exists but has no table at all."""
-    site = make_database("empty")
-    if is_postgres():
-        site.sql("DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
-    else:
-        Path(site.database).write_bytes(b"")
-    return site
+from tests.conftest import is_postgres, never_migrated
 
 
 @pytest.mark.django_db(transaction=True)
@@ -29,7 +19,7 @@ def test_restore_and_plan_name_the_missing_tables(
 ) -> None:
     """The restore refuses before writing; dumpplan gives the same verdict."""
     call_command("dump2py", str(tmp_path / "d"), "--noinput", "-v0")
-    site = _empty(make_database)
+    site = never_migrated(make_database)
     with site.connected() as alias:
         with pytest.raises(DatabaseNotReadyError, match="never migrated") as error:
             restore(tmp_path / "d" / "restore.py", using=alias)
