@@ -389,3 +389,33 @@ def test_json_report_of_a_rehearsal(
     assert not any("rolled back" in v for v in report["violations"])
     assert samples == report["models"]["kitchen.sample"]["in_dump"]
     assert samples - 2 == report["models"]["kitchen.sample"]["written"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verbosity_means_the_same_in_dumpplan_and_upgradedump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-v 0 prints nothing; -v 1 the summary; -v 2 a line per data file (#14)."""
+    call_command("dump2py", str(tmp_path / "d"), "--noinput", "-v0")
+    capsys.readouterr()
+    call_command("dumpplan", str(tmp_path / "d"), verbosity=0)
+    assert "" == capsys.readouterr().out
+    call_command("dumpplan", str(tmp_path / "d"), verbosity=1)
+    assert "The restore would work." in capsys.readouterr().out
+    call_command("upgradedump", str(tmp_path / "d"), str(tmp_path / "u0"), verbosity=0)
+    assert ("", "") == tuple(capsys.readouterr())
+    call_command("upgradedump", str(tmp_path / "d"), str(tmp_path / "u1"), verbosity=1)
+    assert 1 == len(capsys.readouterr().out.splitlines())
+    call_command("upgradedump", str(tmp_path / "d"), str(tmp_path / "u2"), verbosity=2)
+    lines = capsys.readouterr().out.splitlines()
+    tree = ast.parse((tmp_path / "u2" / "restore.py").read_text())
+    files = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and getattr(node.targets[0], "id", "") == "FILES"
+    )
+    assert [f"{name}:" for _model, name, _rows, _sha in files] == [
+        line.split()[0] for line in lines[:-1]
+    ]
+    assert lines[-1].startswith("Wrote ")

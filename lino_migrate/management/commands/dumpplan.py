@@ -43,7 +43,7 @@ class Command(InterruptibleCommand):
         report = plan_report(meta, connection=connections[options["database"]])
         if options["format"] == "json":
             self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
-        else:
+        elif options["verbosity"] >= 1:
             self.stdout.write(format_plan(report), ending="")
         if not report["ok"]:
             count = len(report["problems"])

@@ -57,8 +57,12 @@ class Command(InterruptibleCommand):
             )
         except LinoMigrateError as e:
             raise CommandError(str(e)) from e
+        if options["verbosity"] < 1:
+            return
         for warning in result.warnings:
             self.stderr.write(f"Warning: {warning}")
+        for entry in result.files:
+            say(f"{entry.name}: {plural(entry.rows, 'row')} of {entry.model}", 2)
         rows = sum(e.rows for e in result.files)
         self.stdout.write(
             f"Wrote {plural(rows, 'row')} in {plural(len(result.files), 'file')} "
