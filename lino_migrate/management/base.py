@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-__all__ = ["RESTORE_INTERRUPTED", "InterruptibleCommand"]
+from lino_migrate.restore.cli import ask, is_yes
+
+__all__ = ["RESTORE_INTERRUPTED", "InterruptibleCommand", "confirm_overwrite"]
 
 #: The exit status of a process ended by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
@@ -47,3 +50,21 @@ class InterruptibleCommand(BaseCommand):
                 raise
             sys.stderr.write(f"Interrupted: {self.interrupted}\n")
             sys.exit(INTERRUPTED)
+
+
+def confirm_overwrite(target: Path, what: str) -> None:
+    """Ask whether the dump *target* may be replaced; raise CommandError unless yes.
+
+    No answer (end of input, no terminal) is no. *what* names the command's
+    work in the message: ``"Dump"``, ``"Upgrade"``.
+    """
+    question = (
+        f"Replace the dump {target} as a whole? Its files will be deleted. "
+        "Type 'yes' to continue: "
+    )
+    if not is_yes(ask(question)):
+        msg = (
+            f"{what} cancelled; nothing was written. Pass --noinput to skip the "
+            "question."
+        )
+        raise CommandError(msg)

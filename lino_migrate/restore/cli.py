@@ -33,9 +33,11 @@ from lino_migrate.versions import app_versions
 
 __all__ = [
     "add_restore_options",
+    "ask",
     "build_parser",
     "connect",
     "describe_database",
+    "is_yes",
     "main",
     "run_restore",
     "unreadable",
@@ -247,15 +249,30 @@ def _confirm(meta: DumpMeta, database: str, *, on_stderr: bool) -> None:
         f"Every row of {plural(len(replaced), 'model')} there is replaced: {shown}.\n"
         "Type 'yes' to continue: "
     )
+    given = ask(question, on_stderr=on_stderr)
+    if not is_yes(given):
+        raise RestoreCancelledError(target, given)
+
+
+def ask(question: str, *, on_stderr: bool = False) -> str:
+    """Ask *question* at the terminal; return the answer, stripped.
+
+    No answer (end of input, no terminal) is the empty string.
+
+    :param on_stderr: write the question to standard error.
+    """
     try:
         if on_stderr:
             sys.stderr.write(question)
             question = ""
-        answer = input(question)
+        return input(question).strip()
     except EOFError:
-        answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
-        raise RestoreCancelledError(target, answer.strip())
+        return ""
+
+
+def is_yes(answer: str) -> bool:
+    """Return whether *answer* agrees: ``yes`` or ``y``, in any case."""
+    return answer.lower() in ("y", "yes")
 
 
 def _version_changes(meta: DumpMeta) -> str:

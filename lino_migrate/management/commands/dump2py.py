@@ -14,7 +14,7 @@ from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.exceptions import LinoMigrateError, plural
-from lino_migrate.management.base import InterruptibleCommand
+from lino_migrate.management.base import InterruptibleCommand, confirm_overwrite
 from lino_migrate.reports.drift import check_database, format_report
 from lino_migrate.restore.cli import unreadable
 
@@ -138,25 +138,3 @@ class Command(InterruptibleCommand):
             self.stderr.write(
                 f"PARTIAL dump: skipped {', '.join(sorted(result.skipped))}."
             )
-
-
-def confirm_overwrite(target: Path, what: str) -> None:
-    """Ask whether the dump *target* may be replaced; raise CommandError unless yes.
-
-    No answer (end of input, no terminal) is no. *what* names the command's
-    work in the message: ``"Dump"``, ``"Upgrade"``.
-    """
-    question = (
-        f"Replace the dump {target} as a whole? Its files will be deleted. "
-        "Type 'yes' to continue: "
-    )
-    try:
-        answer = input(question)
-    except EOFError:
-        answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
-        msg = (
-            f"{what} cancelled; nothing was written. Pass --noinput to skip the "
-            "question."
-        )
-        raise CommandError(msg)

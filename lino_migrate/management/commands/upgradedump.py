@@ -12,8 +12,7 @@ from django.core.management.base import CommandError, CommandParser
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
 from lino_migrate.exceptions import LinoMigrateError, plural
-from lino_migrate.management.base import InterruptibleCommand
-from lino_migrate.management.commands.dump2py import confirm_overwrite
+from lino_migrate.management.base import InterruptibleCommand, confirm_overwrite
 from lino_migrate.upgrade.upgradedump import upgrade_dump
 
 
