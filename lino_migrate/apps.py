@@ -5,9 +5,11 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.apps import AppConfig
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
 
+from lino_migrate.checks import check_commands
 from lino_migrate.conf import migrator_modules
 
 
@@ -19,7 +21,7 @@ class LinoMigrateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Import ``<app>/migrators.py`` of every app and the configured modules.
+        """Import every app's ``migrators.py`` and register the system check.
 
         Importing registers their ``@migrator`` functions into
         :data:`migrations_registry.default_registry`; a duplicate version is an
@@ -27,6 +29,7 @@ class LinoMigrateConfig(AppConfig):
 
         :raises ImproperlyConfigured: naming the file and line that does not parse.
         """
+        checks.register(check_commands)
         try:
             autodiscover_modules("migrators")
             for module in migrator_modules():

@@ -295,6 +295,23 @@ class UsageError(LinoMigrateError, ValueError):
         )
 
 
+class SettingError(LinoMigrateError, ValueError):
+    """A setting or environment variable that lino_migrate reads is wrong.
+
+    :param name: the setting, e.g. ``SOURCE_DATE_EPOCH``.
+    :param value: what it holds.
+    :param expected: what it should hold.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name, self.value, self.expected = name, value, expected
+        super().__init__(
+            f"{name} is {value!r}; expected {expected}. Correct it or unset it."
+        )
+
+
 class MakeMigratorError(LinoMigrateError, ValueError):
     """A migrator cannot be generated; nothing was written.
 

@@ -24,6 +24,7 @@ from lino_migrate.format.layout import (
 )
 
 __all__ = [
+    "current_schema",
     "describe",
     "dumpable_models",
     "left_out_models",
@@ -153,6 +154,18 @@ def left_out_models(using: str) -> list[tuple[str, str]]:
         if why is not None:
             found.append((model_label(model), why))
     return found
+
+
+def current_schema() -> dict[str, dict[str, str]]:
+    """Return the current models as :mod:`migrations_registry` sees a schema.
+
+    Model label -> {field name: attname}, for every model with a table of its
+    own, with the fields a dump of it records.
+    """
+    return {
+        model_label(model): {f.name: f.attname for f in describe(model).fields}
+        for model in _concrete_models()
+    }
 
 
 def _concrete_models() -> Iterator[type[models.Model]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from migrations_registry.exceptions import (
     DependencyCycleError,
     DowngradeError,
+    DuplicateAdapterError,
     DuplicateMigratorError,
     InvalidAppVersionError,
     InvalidDependencyError,
@@ -25,7 +26,7 @@ from migrations_registry.exceptions import (
     SchemaConflictError,
     UnknownDependencyError,
 )
-from migrations_registry.migration import Migration, MigratorFunc
+from migrations_registry.migration import AdapterFunc, Migration, MigratorFunc
 from migrations_registry.operations import (
     AddField,
     AfterLoadHook,
@@ -42,15 +43,22 @@ from migrations_registry.operations import (
     Schema,
 )
 from migrations_registry.plan import Plan
-from migrations_registry.registry import Registry, default_registry, migrator
+from migrations_registry.registry import (
+    Registry,
+    adapter,
+    default_registry,
+    migrator,
+)
 from migrations_registry.schema import SchemaTrace
 from migrations_registry.step import Step
 
 __all__ = [
+    "AdapterFunc",
     "AddField",
     "AfterLoadHook",
     "DependencyCycleError",
     "DowngradeError",
+    "DuplicateAdapterError",
     "DuplicateMigratorError",
     "HookFunc",
     "InvalidAppVersionError",
@@ -81,6 +89,7 @@ __all__ = [
     "SchemaTrace",
     "Step",
     "UnknownDependencyError",
+    "adapter",
     "default_registry",
     "migrator",
 ]

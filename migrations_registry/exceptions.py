@@ -66,6 +66,20 @@ class DuplicateMigratorError(RegistryError, ValueError):
         )
 
 
+class DuplicateAdapterError(RegistryError, ValueError):
+    """An adapter of this name is already registered.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, name: str, existing: Step) -> None:
+        self.name, self.existing = name, existing
+        super().__init__(
+            f"An adapter named '{name}' is already registered: {existing}. "
+            "Give each adapter its own name, or merge the two functions."
+        )
+
+
 class InvalidMigratorVersionError(RegistryError, ValueError):
     """A migrator (or a ``depends_on`` entry) names a version that is not PEP 440.
 
@@ -88,10 +102,13 @@ class InvalidMigratorError(RegistryError, TypeError):
 
     def __init__(self, app_label: str, version: str, func: object) -> None:
         self.app_label, self.version, self.func = app_label, version, func
+        example = f"def to_{version.replace('.', '_')}(m): ..."
+        if version == "adapter":
+            example = "def adapt(m, dumped, current): ..."
         super().__init__(
             f"The migrator for '{app_label}' {version} is {func!r}, which is not "
             f"callable: expected a function taking a Migration, such as "
-            f"'def to_{version.replace('.', '_')}(m): ...'."
+            f"'{example}'."
         )
 
 
@@ -122,6 +139,7 @@ class InvalidNameError(RegistryError, ValueError):
         "app label": "a Python identifier such as 'ledger'",
         "model label": "'app_label.model_name' in lower case, such as 'ledger.invoice'",
         "field name": "a Python identifier such as 'amount'",
+        "adapter name": "dotted Python identifiers such as 'lino.languages'",
     }
 
     def __init__(self, value: object, kind: str) -> None:

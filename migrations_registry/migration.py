@@ -23,9 +23,12 @@ from migrations_registry.operations import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from migrations_registry.step import Step
 
 __all__ = [
+    "AdapterFunc",
     "Migration",
     "MigratorFunc",
     "check_app_label",
@@ -35,6 +38,13 @@ __all__ = [
 
 #: A migrator function: records operations on the :class:`Migration` it gets.
 MigratorFunc: TypeAlias = "Callable[[Migration], object]"
+#: An adapter: records operations on the :class:`Migration` it gets, given the
+#: schema the migrators leave of a dump and the current schema (model label ->
+#: {field name: attname}).
+AdapterFunc: TypeAlias = (
+    "Callable[[Migration, Mapping[str, Mapping[str, str]], "
+    "Mapping[str, Mapping[str, str]]], object]"
+)
 
 _OperationT = TypeVar("_OperationT", bound=Operation)
 _RowFuncT = TypeVar("_RowFuncT", bound=RowFunc)

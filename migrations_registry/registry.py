@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
@@ -15,24 +17,36 @@ from migrations_registry._graph import find_cycle, order_steps
 from migrations_registry.exceptions import (
     DependencyCycleError,
     DowngradeError,
+    DuplicateAdapterError,
     DuplicateMigratorError,
     InvalidAppVersionError,
     InvalidDependencyError,
     InvalidMigratorError,
     InvalidMigratorVersionError,
+    InvalidNameError,
     MigratorAboveCurrentError,
     MigratorRecordingError,
     PlanError,
     RegistryError,
     UnknownDependencyError,
 )
-from migrations_registry.migration import Migration, MigratorFunc, check_app_label
+from migrations_registry.migration import (
+    AdapterFunc,
+    Migration,
+    MigratorFunc,
+    check_app_label,
+)
 from migrations_registry.plan import Plan
 from migrations_registry.step import Step
 
-__all__ = ["Registry", "default_registry", "migrator"]
+__all__ = ["Registry", "adapter", "default_registry", "migrator"]
 
 _MigratorFuncT = TypeVar("_MigratorFuncT", bound=MigratorFunc)
+_AdapterFuncT = TypeVar("_AdapterFuncT", bound=AdapterFunc)
+#: An adapter's name: dotted identifiers, e.g. ``lino.languages``.
+_ADAPTER_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+#: The version an adapter's step carries: adapters have none.
+_NO_VERSION = Version("0")
 
 
 def _parse_migrator_version(app_label: str, version: str | Version) -> Version:
@@ -83,6 +97,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._migrators: dict[str, dict[Version, Step]] = {}
+        self._adapters: dict[str, Step] = {}
 
     def __repr__(self) -> str:
         return f"<Registry: {len(self.migrators())} migrators>"
@@ -136,6 +151,93 @@ class Registry:
             return func
 
         return decorator
+
+    def register_adapter(self, name: str, func: AdapterFunc) -> Step:
+        """Register *func* as the adapter *name*.
+
+        An adapter is a migrator tied to no version: every plan asks it, with
+        the schema that the migrators leave of the dump and the current
+        schema, what to do about a difference that comes from configuration
+        rather than from a release (Lino's ``Site.languages`` adds and drops
+        columns). It records operations like a migrator, or none.
+
+        :return: The registered step.
+        :raises InvalidNameError: If *name* is not dotted identifiers.
+        :raises InvalidMigratorError: If *func* is not callable.
+        :raises DuplicateAdapterError: If an adapter of that name is registered.
+
+        .. versionadded:: 0.3
+        """
+        if not (isinstance(name, str) and _ADAPTER_NAME.fullmatch(name)):
+            raise InvalidNameError(name, "adapter name")
+        if not callable(func):
+            raise InvalidMigratorError(name, "adapter", func)
+        if name in self._adapters:
+            raise DuplicateAdapterError(name, self._adapters[name])
+        doc = inspect.getdoc(func)
+        step = Step(name, _NO_VERSION, func, doc, adapter=True)
+        self._adapters[name] = step
+        return step
+
+    def adapter(self, name: str) -> Callable[[_AdapterFuncT], _AdapterFuncT]:
+        """Register the decorated function as an adapter; see :meth:`register_adapter`.
+
+        .. versionadded:: 0.3
+        """
+
+        def decorator(func: _AdapterFuncT) -> _AdapterFuncT:
+            self.register_adapter(name, func)
+            return func
+
+        return decorator
+
+    def adapters(self) -> tuple[Step, ...]:
+        """Return the registered adapters, by name.
+
+        .. versionadded:: 0.3
+        """
+        return tuple(step for _, step in sorted(self._adapters.items()))
+
+    def adapt(
+        self,
+        plan: Plan,
+        dumped: Mapping[str, Mapping[str, str]],
+        current: Mapping[str, Mapping[str, str]],
+    ) -> Plan:
+        """Return *plan* followed by what the adapters record, in name order.
+
+        Each adapter sees the schema that *plan* and the adapters before it
+        make of *dumped*; one that records nothing is left out of the plan.
+
+        :param dumped: The dumped schema: model label -> {field name: attname}.
+        :param current: The current schema, in the same shape.
+        :raises PlanError: If an adapter raises.
+
+        .. versionadded:: 0.3
+        """
+        problems: list[RegistryError] = []
+        for step in self.adapters():
+            migration = Migration(step)
+            schema = plan.migrate_schema({k: dict(v) for k, v in dumped.items()})
+            try:
+                step.func(migration, schema, current)
+            except Exception as error:
+                # Reported with the other problems of the plan, as a migrator's.
+                problems.append(MigratorRecordingError(step, error))
+                continue
+            if migration.operations or migration.after_load_hooks:
+                plan = dataclasses.replace(
+                    plan,
+                    steps=(*plan.steps, step),
+                    operations=(*plan.operations, *migration.operations),
+                    after_load_hooks=(
+                        *plan.after_load_hooks,
+                        *migration.after_load_hooks,
+                    ),
+                )
+        if problems:
+            raise PlanError(problems)
+        return plan
 
     def migrators(self, app_label: str | None = None) -> tuple[Step, ...]:
         """Return the registered migrators, of one app or all, by (app, version)."""
@@ -265,3 +367,18 @@ def migrator(
     .. versionadded:: 0.1
     """
     return default_registry.migrator(app_label, version, depends_on=depends_on)
+
+
+def adapter(name: str) -> Callable[[_AdapterFuncT], _AdapterFuncT]:
+    """Register the decorated function as an adapter in :data:`default_registry`.
+
+    ``@adapter("mysite.colours")`` on ``def colours(m, dumped, current)``:
+    *dumped* is the schema the migrators leave of a dump, *current* the
+    current one (model label -> {field name: attname}); record operations on
+    *m* as a migrator does, or none.
+
+    :raises RegistryError: As :meth:`Registry.register_adapter`.
+
+    .. versionadded:: 0.3
+    """
+    return default_registry.adapter(name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -30,6 +30,10 @@ class Step:
     :param doc: The function's docstring, for reports.
     :param depends_on: Migrators of other apps, ``(app_label, version)``, that must
         run before this one.
+    :param adapter: Whether this is an adapter (:meth:`Registry.adapter
+        <migrations_registry.registry.Registry.adapter>`): run for what a dump
+        and the current schema differ in, whatever the versions. Its
+        *app_label* is then the adapter's name and its *version* is ``0``.
 
     .. versionadded:: 0.1
     """
@@ -39,9 +43,10 @@ class Step:
     # Typed by arity only: MigratorFunc names Migration, whose module needs this
     # one, and the package has no import cycle (#11). Registry.register takes a
     # MigratorFunc, so every Step's func is one.
-    func: Callable[[Any], object]
+    func: Callable[..., object]
     doc: str | None = None
     depends_on: tuple[tuple[str, Version], ...] = ()
+    adapter: bool = False
 
     @property
     def name(self) -> str:
@@ -54,6 +59,8 @@ class Step:
         return (self.app_label, self.version)
 
     def __str__(self) -> str:
+        if self.adapter:
+            return f"adapter {self.app_label} ({self.name})"
         return f"{self.app_label} {self.version} ({self.name})"
 
     def __repr__(self) -> str:

@@ -25,13 +25,14 @@ PACKAGES = ("lino_migrate", "migrations_registry")
 ALLOWED = {
     "lino_migrate": set(),
     "__main__": {"lino_migrate"},
-    "conf": set(),
+    "conf": {"exceptions"},
     "exceptions": set(),
     "format": {"lino_migrate"},
     "schema": {"format"},
     "versions": {"conf", "exceptions"},
     "naturalkeys": {"format", "schema"},
-    "apps": {"conf"},
+    "apps": {"checks", "conf"},
+    "checks": set(),
     "dump": {"conf", "exceptions", "format", "naturalkeys", "schema", "versions"},
     "restore": {
         "exceptions", "format", "naturalkeys", "schema", "versions",
@@ -46,8 +47,13 @@ ALLOWED = {
         "conf", "dump", "exceptions", "format", "naturalkeys", "restore", "rewrite",
         "schema", "versions", "migrations_registry",
     },
+    "lino": {
+        "conf", "dump", "exceptions", "format", "naturalkeys", "restore", "schema",
+        "versions", "migrations_registry",
+    },
     "management": {
-        "lino_migrate", "conf", "dump", "exceptions", "reports", "restore", "upgrade",
+        "lino_migrate", "conf", "dump", "exceptions", "lino", "reports", "restore",
+        "upgrade",
     },
 }  # fmt: skip
 #: Modules allowed one more arrow than their part: the restore's command line

@@ -240,7 +240,7 @@ def test_prepare_target_raises_with_data(tmp_path: Path) -> None:
 def test_overwrite_asks_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, answer: str | None
 ) -> None:
-    """Without --noinput, the dump is replaced only after a 'yes'; EOF is no."""
+    """At a terminal without --noinput, the dump is replaced only after a 'yes'; EOF is no."""
     _run("dump2py", tmp_path / "d", "--max-row-count", "3")
     if command == "upgradedump":
         _run("dump2py", tmp_path / "src")
@@ -254,6 +254,7 @@ def test_overwrite_asks_first(
         return answer
 
     monkeypatch.setattr(builtins, "input", ask)
+    monkeypatch.setattr(sys, "stdin", _Terminal())
     args = (
         (tmp_path / "d",)
         if command == "dump2py"
@@ -269,6 +270,32 @@ def test_overwrite_asks_first(
     monkeypatch.setattr(builtins, "input", lambda question: "yes")
     _run(command, *args, "--overwrite", answer="yes")
     assert before != _tree(tmp_path)
+    assert _files(tmp_path / "d")
+
+
+class _Terminal(StringIO):
+    """A standard input that is a terminal."""
+
+    def isatty(self) -> bool:
+        """Say yes."""
+        return True
+
+
+@DB
+def test_overwrite_without_a_terminal_asks_nobody(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no terminal (cron), --overwrite is the answer: Lino's cron lines work."""
+    _run("dump2py", tmp_path / "d", "--max-row-count", "3")
+    (tmp_path / "d" / "stale.txt").write_text("old")
+
+    def ask(question: str) -> str:
+        raise AssertionError(question)
+
+    monkeypatch.setattr(builtins, "input", ask)
+    monkeypatch.setattr(sys, "stdin", StringIO())
+    _run("dump2py", tmp_path / "d", "-o", answer="")
+    assert not (tmp_path / "d" / "stale.txt").exists()
     assert _files(tmp_path / "d")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import django
 from django.db import connections, models
 
-from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
+from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT, creation_time
 from lino_migrate.dump.directory import (
     checkpoint,
     move_into_place,
@@ -158,7 +157,7 @@ def _dump_into(
         return
     meta = {
         "FORMAT": FORMAT,
-        "CREATED": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "CREATED": creation_time(),
         "DJANGO": django.__version__,
         "ENGINE": connection.settings_dict["ENGINE"],
         "PARTIAL": bool(result.skipped),

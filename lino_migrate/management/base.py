@@ -55,9 +55,14 @@ class InterruptibleCommand(BaseCommand):
 def confirm_overwrite(target: Path, what: str) -> None:
     """Ask whether the dump *target* may be replaced; raise CommandError unless yes.
 
-    No answer (end of input, no terminal) is no. *what* names the command's
-    work in the message: ``"Dump"``, ``"Upgrade"``.
+    Only a person at a terminal is asked; an empty answer or end of input is
+    no. Without a terminal on standard input (cron, a script) nobody can
+    answer, and ``--overwrite`` on the command line is the answer, as with
+    Lino's ``dump2py -o`` in the cron lines written for it (#13). *what* names
+    the command's work in the message: ``"Dump"``, ``"Upgrade"``.
     """
+    if not sys.stdin or not sys.stdin.isatty():
+        return
     question = (
         f"Replace the dump {target} as a whole? Its files will be deleted. "
         "Type 'yes' to continue: "

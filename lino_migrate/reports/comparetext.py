@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lino_migrate.exceptions import plural
-from lino_migrate.format.layout import FieldInfo
+from lino_migrate.format.layout import FieldInfo, written_when
 from lino_migrate.reports.compare import (
     DumpComparison,
     FieldChange,
@@ -231,7 +231,7 @@ def _dump_line(name: str, meta: DumpMeta) -> str:
     if meta.partial:
         partial = f", PARTIAL: skipped {', '.join(sorted(meta.values['SKIPPED']))}"
     return (
-        f"{name}: {meta.directory} (written {meta.values['CREATED']} by Django "
+        f"{name}: {meta.directory} ({written_when(meta.values['CREATED'])} by Django "
         f"{meta.values['DJANGO']} on {meta.values['ENGINE']}{partial})"
     )
 

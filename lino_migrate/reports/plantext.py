@@ -8,6 +8,7 @@ from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.exceptions import missing_tables_message, plural
+from lino_migrate.format.layout import written_when
 from lino_migrate.reports.table import render_table
 from lino_migrate.restore.plan import UpgradePlan, examine_upgrade, missing_tables
 from lino_migrate.restore.reader import DumpMeta
@@ -30,7 +31,8 @@ def plan_report(
 
     Keys: ``dump`` (directory, created, Django, engine, partial), ``versions``
     (per app: dump and current version, migrators to run), ``migrators``
-    (app, version, name, doc, operations), ``models`` (per dumped model: current
+    (app, version, adapter, name, doc, operations; an adapter's app is its
+    name and its version ``None``), ``models`` (per dumped model: current
     label, rows, the operations that touch it or its fields, fields filled by
     default), ``problems`` and ``ok``.
     """
@@ -59,7 +61,8 @@ def plan_report(
         "migrators": [
             {
                 "app": s.app_label,
-                "version": str(s.version),
+                "version": None if s.adapter else str(s.version),
+                "adapter": s.adapter,
                 "name": s.name,
                 "doc": s.doc or "",
                 "operations": [
@@ -131,7 +134,7 @@ def format_plan(report: dict[str, Any]) -> str:
     """Return *report* as text for a person."""
     dump = report["dump"]
     lines = [
-        f"Dump {dump['directory']}: written {dump['created']} by Django "
+        f"Dump {dump['directory']}: {written_when(dump['created'])} by Django "
         f"{dump['django']} on {dump['engine']}"
         + (" (PARTIAL)" if dump["partial"] else "")
         + ".",
@@ -141,9 +144,9 @@ def format_plan(report: dict[str, Any]) -> str:
     ]
     lines += ["", "Migrators that will run, in order:"] if report["migrators"] else []
     for m in report["migrators"]:
-        lines.append(
-            f"  {m['app']} {m['version']} ({m['name']}): {m['doc'].splitlines()[0] if m['doc'] else ''}"
-        )
+        step = f"adapter {m['app']}" if m["adapter"] else f"{m['app']} {m['version']}"
+        summary = m["doc"].splitlines()[0] if m["doc"] else ""
+        lines.append(f"  {step} ({m['name']}): {summary}")
         lines += [f"      {op}" for op in m["operations"]]
     lines += ["", "Models:"]
     models = report["models"]

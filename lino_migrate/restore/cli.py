@@ -25,7 +25,7 @@ from lino_migrate.exceptions import (
     UsageError,
     plural,
 )
-from lino_migrate.format.layout import NATURAL_KEYS
+from lino_migrate.format.layout import NATURAL_KEYS, written_when
 from lino_migrate.reports.restore import format_report, report_dict
 from lino_migrate.restore.reader import DumpMeta, read_meta
 from lino_migrate.restore.restorer import RestoreReport, restore
@@ -42,6 +42,9 @@ __all__ = [
     "run_restore",
     "unreadable",
 ]
+
+#: Why Lino's ``--quick`` changes nothing here.
+_QUICK = "this restore writes rows without calling full_clean() in any case."
 
 #: How many model labels and version differences the question names.
 _SHOWN = 5
@@ -74,9 +77,17 @@ def add_restore_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--noinput",
         "--no-input",
+        "-b",
+        "--batch",
         action="store_false",
         dest="interactive",
-        help="Do not ask for confirmation.",
+        help="Do not ask for confirmation (-b and --batch are Lino's spellings).",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="Lino's option, accepted and ignored: this restore never calls "
+        "full_clean(), quick or not.",
     )
     parser.add_argument(
         "--database",
@@ -138,13 +149,11 @@ def run_restore(
     :param write: where the messages and the report go.
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
-    args = argparse.Namespace(**{"format": "text", **options})
+    args = argparse.Namespace(**{"format": "text", "quick": False, **options})
     meta = read_meta(Path(script))
     # JSON is all a program reads on standard output: no other line (#14).
     verbosity = args.verbosity if args.format == "text" else 0
-    if meta.partial and verbosity:
-        skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
-        write(f"This dump is PARTIAL: it lacks {skipped}.\n")
+    _say_notes(args, meta, write)
     connect(args.database)
     if args.interactive and not args.simulate:
         _confirm(meta, args.database, on_stderr=args.format != "text")
@@ -166,6 +175,19 @@ def run_restore(
     if report.violations:
         raise RehearsalFailedError(len(report.violations))
     return report
+
+
+def _say_notes(
+    args: argparse.Namespace, meta: DumpMeta, write: Callable[[str], object]
+) -> None:
+    """Say what the restore ignores and what the dump lacks, before asking."""
+    text = args.format == "text"
+    if args.quick and args.verbosity:
+        # Said even with JSON, on standard error: never silently ignored (#13).
+        (write if text else sys.stderr.write)(f"Note: --quick is ignored; {_QUICK}\n")
+    if meta.partial and args.verbosity and text:
+        skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
+        write(f"This dump is PARTIAL: it lacks {skipped}.\n")
 
 
 def _progress(
@@ -243,7 +265,7 @@ def _confirm(meta: DumpMeta, database: str, *, on_stderr: bool) -> None:
         shown += f" and {len(replaced) - _SHOWN} more"
     question = (
         f"Restore the dump {meta.directory}\n"
-        f"  written {meta.values['CREATED']}, {_version_changes(meta)},\n"
+        f"  {written_when(meta.values['CREATED'])}, {_version_changes(meta)},\n"
         f"  holding {plural(rows, 'row')} of {plural(len(meta.schema), 'model')},\n"
         f"into {target}?\n"
         f"Every row of {plural(len(replaced), 'model')} there is replaced: {shown}.\n"

@@ -20,7 +20,7 @@ from django.db.models import NOT_PROVIDED
 from lino_migrate.exceptions import DatabaseNotReadyError, LoadError, UpgradeError
 from lino_migrate.format.layout import NATURAL_KEYS, ModelInfo
 from lino_migrate.restore.reader import DumpMeta
-from lino_migrate.schema import describe
+from lino_migrate.schema import current_schema, describe
 from lino_migrate.versions import app_versions
 from migrations_registry import (
     Plan,
@@ -111,6 +111,8 @@ def examine_upgrade(meta: DumpMeta, registry: Registry | None = None) -> Upgrade
     dumped = {k: v for k, v in meta.schema.items() if k not in NATURAL_KEYS}
     try:
         plan = registry.plan(meta.versions, current)
+        if registry.adapters():
+            plan = registry.adapt(plan, _registry_schema(dumped), current_schema())
         trace = plan.trace_schema(_registry_schema(dumped)) if plan.steps else None
     except RegistryError as e:
         problems = [str(p) for p in getattr(e, "problems", [e])]

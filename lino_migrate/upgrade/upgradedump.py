@@ -25,7 +25,6 @@ model hold its rows ordered by primary key, as the dumper writes them:
 
 from __future__ import annotations
 
-import datetime
 import heapq
 import pickle
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +37,7 @@ from typing import IO, Any
 import django
 from django.db.migrations.loader import MigrationLoader
 
-from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
+from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT, creation_time
 from lino_migrate.dump.directory import (
     move_into_place,
     prepare_target,
@@ -137,7 +136,7 @@ def _metadata(
         leaves.setdefault(app, []).append(name)
     return {
         "FORMAT": FORMAT,
-        "CREATED": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "CREATED": creation_time(),
         "DJANGO": django.__version__,
         "ENGINE": meta.values["ENGINE"],
         "PARTIAL": meta.partial,

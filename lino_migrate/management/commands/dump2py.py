@@ -33,11 +33,11 @@ class Command(InterruptibleCommand):
             help="Never ask a question (replacing DIR still needs --overwrite).",
         )  # fmt: skip
         parser.add_argument(
-            "--tolerate", action="store_true",
+            "-t", "--tolerate", action="store_true",
             help="Skip a model that cannot be read and mark the dump partial.",
         )  # fmt: skip
         parser.add_argument(
-            "--simulate", action="store_true",
+            "-s", "--simulate", action="store_true",
             help="Check the database against the code and read every row; write "
             "nothing. Exit status 0: no drift, 1: drift, 2: error.",
         )  # fmt: skip
@@ -47,11 +47,11 @@ class Command(InterruptibleCommand):
             "for a program.",
         )  # fmt: skip
         parser.add_argument(
-            "--overwrite", action="store_true",
+            "-o", "--overwrite", action="store_true",
             help="Replace DIR (as a whole) if it is a dump of lino_migrate.",
         )  # fmt: skip
         parser.add_argument(
-            "--max-row-count", type=int, default=DEFAULT_MAX_ROW_COUNT, metavar="N",
+            "-m", "--max-row-count", type=int, default=DEFAULT_MAX_ROW_COUNT, metavar="N",
             help="The most rows per data file (default %(default)s).",
         )  # fmt: skip
         parser.add_argument(
