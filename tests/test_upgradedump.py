@@ -19,7 +19,7 @@ from lino_migrate.exceptions import DumpFormatError
 from lino_migrate.format.layout import METADATA, FileEntry, ModelInfo
 from lino_migrate.restore.reader import PARSE_BATCH, open_dump, read_rows
 from lino_migrate.rewrite.restore_script import replace_metadata
-from lino_migrate.upgrade import upgradedump
+from lino_migrate.upgrade import spool, upgradedump
 from lino_migrate.upgrade.upgradedump import upgrade_dump
 from migrations_registry import Registry
 from tests.site.library.models import Genre, Publisher, Tag
@@ -294,8 +294,8 @@ def test_rows_made_for_other_models_land_in_their_files(
     runs of two rows, the rows come out ordered by primary key, the genres
     without an id numbered after the others, and the new dump restores them.
     """
-    monkeypatch.setattr(upgradedump, "RUN_ROWS", 2)
-    monkeypatch.setattr(upgradedump, "SPOOL_BATCH", 1)
+    monkeypatch.setattr(spool, "RUN_ROWS", 2)
+    monkeypatch.setattr(spool, "SPOOL_BATCH", 1)
     old = _library_dump(tmp_path, publishers=5, tags=3, genres=2)
     registry = Registry()
 

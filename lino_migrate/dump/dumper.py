@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import django
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT, creation_time
 from lino_migrate.dump.directory import (
@@ -31,9 +32,11 @@ from lino_migrate.naturalkeys import read_natural_keys
 from lino_migrate.schema import dumpable_models, left_out_models, model_label
 from lino_migrate.versions import app_versions, applied_migrations
 
-__all__ = ["DumpResult", "dump"]
+__all__ = ["DumpResult", "dump", "dumped_labels"]
 
 Progress = Callable[[str, int], None]
+#: Called as ``advance(label, rows)``: *rows* more rows of model *label* done.
+Advance = Callable[[str, int], None]
 
 
 @dataclass
@@ -56,6 +59,16 @@ class DumpResult:
         return counts
 
 
+def dumped_labels(exclude: Iterable[str] = (), using: str = "default") -> list[str]:
+    """Return the labels of the models a dump of *using* holds, in load order.
+
+    What a command counts before it dumps (#14).
+
+    :raises LookupError: when *exclude* names an unknown app or model.
+    """
+    return [model_label(model) for model in dumpable_models(exclude, using)]
+
+
 def dump(
     target: Path | str,
     *,
@@ -67,6 +80,7 @@ def dump(
     max_row_count: int = DEFAULT_MAX_ROW_COUNT,
     jobs: int = 1,
     progress: Progress | None = None,
+    advance: Advance | None = None,
 ) -> DumpResult:
     """Dump every dumpable model of database *using* into directory *target*.
 
@@ -82,6 +96,8 @@ def dump(
     :param jobs: the processes reading tables at once (PostgreSQL only); they
         share the snapshot of this process's read transaction.
     :param progress: called as ``progress(message, level)``.
+    :param advance: called as ``advance(label, rows)`` when a model starts
+        (*rows* 0) and when its rows are written (#14).
     :raises DumpExistsError: when *target* exists and *overwrite* is false.
     :raises NotADumpError: when *target* exists and is not a dump of this tool.
     :raises DumpReadError: when a model cannot be read and *tolerate* is false.
@@ -98,21 +114,49 @@ def dump(
             progress(
                 f"Left out {label}: no table on this database by design ({why}).", 1
             )
+    report = _Report(progress, advance)
     if simulate:
         result = DumpResult(target, simulated=True, left_out=left_out)
-        _dump_into(
-            None, models_, result, using, tolerate, max_row_count, jobs, progress
-        )
+        _dump_into(None, models_, result, using, tolerate, max_row_count, jobs, report)
         return result
     result = DumpResult(target, simulated=False, left_out=left_out)
     with writing(target):
         prepare_target(target, overwrite=overwrite, progress=progress)
         with work_directory(target) as work:
             _dump_into(
-                work, models_, result, using, tolerate, max_row_count, jobs, progress
+                work, models_, result, using, tolerate, max_row_count, jobs, report
             )
             move_into_place(work, target, overwrite=overwrite)
     return result
+
+
+@dataclass
+class _Report:
+    """The callbacks a dump reports through; each may be ``None``."""
+
+    progress: Progress | None
+    advance: Advance | None
+
+    def start(self, model: type[models.Model]) -> None:
+        """Say that the rows of *model* are being read."""
+        if self.advance:
+            self.advance(model_label(model), 0)
+
+    def skipped(self, label: str, why: str) -> None:
+        """Say that the model *label* was skipped, and why."""
+        if self.progress:
+            self.progress(f"Skipped {label}: {why}", 1)
+
+    def dumped(self, label: str, entries: list[FileEntry]) -> None:
+        """Count the rows of model *label*, written into *entries*; name them."""
+        count = sum(e.rows for e in entries)
+        if self.advance:
+            self.advance(label, count)
+        if self.progress:
+            files_ = plural(len(entries), "file")
+            self.progress(f"{label}: {plural(count, 'row')} in {files_}", 2)
+            for entry in entries:
+                self.progress(f"{entry.name}: {plural(entry.rows, 'row')}", 3)
 
 
 def _dump_into(
@@ -123,8 +167,9 @@ def _dump_into(
     tolerate: bool,
     max_row_count: int,
     jobs: int,
-    progress: Progress | None,
+    report: _Report,
 ) -> None:
+    """Dump *models_* into *work* (``None``: simulate) in one read transaction."""
     connection = connections[using]
     files: list[FileEntry] = []
     schema: dict[str, Any] = {}
@@ -137,24 +182,40 @@ def _dump_into(
         if jobs > 1:
             outcomes = dump_in_parallel(job, models_, jobs, connection)
         else:
-            outcomes = (job.dump_model(model) for model in models_)
+            outcomes = _one_by_one(job, models_, report)
         for model, outcome in zip(models_, outcomes, strict=True):
             label = model_label(model)
             checkpoint(f"dumped:{label}")
             if outcome.skipped is not None:
                 result.skipped[label] = outcome.skipped
-                if progress:
-                    progress(f"Skipped {label}: {outcome.skipped}", 1)
+                report.skipped(label, outcome.skipped)
                 continue
             files += outcome.entries
             schema[label] = outcome.schema
-            if progress:
-                count = sum(e.rows for e in outcome.entries)
-                files_ = plural(len(outcome.entries), "file")
-                progress(f"{label}: {plural(count, 'row')} in {files_}", 2)
+            report.dumped(label, outcome.entries)
     result.files = files
-    if work is None:
-        return
+    if work is not None:
+        _write_restore_script(work, connection, versions, migrations, result, schema)
+
+
+def _one_by_one(
+    job: DumpJob, models_: list[type[models.Model]], report: _Report
+) -> Iterator[ModelOutcome]:
+    """Yield the outcome of dumping each model of *models_*, in this process."""
+    for model in models_:
+        report.start(model)
+        yield job.dump_model(model)
+
+
+def _write_restore_script(
+    work: Path,
+    connection: BaseDatabaseWrapper,
+    versions: dict[str, str],
+    migrations: dict[str, Any],
+    result: DumpResult,
+    schema: dict[str, Any],
+) -> None:
+    """Write the ``restore.py`` of the dump of *result* into *work*."""
     meta = {
         "FORMAT": FORMAT,
         "CREATED": creation_time(),
@@ -165,6 +226,6 @@ def _dump_into(
         "VERSIONS": versions,
         "MIGRATIONS": migrations,
         "SCHEMA": schema,
-        "FILES": tuple(e.as_literal() for e in files),
+        "FILES": tuple(e.as_literal() for e in result.files),
     }
     (work / "restore.py").write_text(render_restore_script(meta), encoding="utf-8")

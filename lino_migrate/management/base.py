@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TextIO, cast
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    OutputWrapper,
+)
 
+from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_progress
 from lino_migrate.restore.cli import ask, is_yes
 
 __all__ = ["RESTORE_INTERRUPTED", "InterruptibleCommand", "confirm_overwrite"]
@@ -41,6 +49,27 @@ class InterruptibleCommand(BaseCommand):
             f"lino-migrate {lino_migrate.__version__} (Django {django.get_version()})"
         )
 
+    def add_base_argument(
+        self, parser: CommandParser, *args: Any, **kwargs: Any
+    ) -> None:
+        """Add an option Django gives every command; ``-v`` says what each level shows."""
+        if "--verbosity" in args:
+            kwargs["help"] = VERBOSITY_HELP
+        super().add_base_argument(parser, *args, **kwargs)
+
+    def progress(self, options: Mapping[str, Any], *, json: bool = False) -> Progress:
+        """Return the progress of this command: lines, and a bar on a terminal (#14).
+
+        :param json: the report is JSON: standard output holds nothing else.
+        """
+        return command_progress(
+            _beneath(self.stdout),
+            _beneath(self.stderr),
+            options["verbosity"],
+            json=json,
+            color=not options.get("no_color", False),
+        )
+
     def run_from_argv(self, argv: list[str]) -> None:
         """Run the command from the command line; answer Ctrl-C (#12)."""
         try:
@@ -50,6 +79,15 @@ class InterruptibleCommand(BaseCommand):
                 raise
             sys.stderr.write(f"Interrupted: {self.interrupted}\n")
             sys.exit(INTERRUPTED)
+
+
+def _beneath(wrapper: OutputWrapper) -> TextIO:
+    """Return the stream that *wrapper* writes to.
+
+    OutputWrapper ends every write with a line end; a bar writes parts of
+    lines, so it writes to the stream beneath.
+    """
+    return cast("TextIO", wrapper._out)
 
 
 def confirm_overwrite(target: Path, what: str) -> None:

@@ -20,6 +20,7 @@ from lino_migrate.exceptions import DumpFormatError
 from lino_migrate.format.codec import literal_decoder
 from lino_migrate.format.layout import FieldInfo, ModelInfo
 from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
+from lino_migrate.restore.restorer import Advance, counted
 
 __all__ = [
     "DumpComparison",
@@ -119,6 +120,8 @@ class DumpComparison:
 
     a: DumpMeta
     b: DumpMeta
+    #: called as ``advance(label, rows)`` per batch of rows read (#14)
+    advance: Advance | None = None
 
     @property
     def versions(self) -> dict[str, tuple[str | None, str | None]]:
@@ -137,26 +140,38 @@ class DumpComparison:
         :raises DumpFormatError: when a data file holds a primary key twice.
         """
         for label in self.labels:
-            yield compare_model(self.a, self.b, label)
+            yield compare_model(self.a, self.b, label, self.advance)
+
+    @property
+    def rows(self) -> int:
+        """Return the rows of both dumps: those the comparison reads."""
+        return sum(e.rows for e in self.a.files) + sum(e.rows for e in self.b.files)
 
 
-def compare_dumps(a: Path | str, b: Path | str) -> DumpComparison:
+def compare_dumps(
+    a: Path | str, b: Path | str, *, advance: Advance | None = None
+) -> DumpComparison:
     """Return the comparison of the dumps *a* and *b*, both verified first.
 
     Nothing is compared yet: iterate :meth:`DumpComparison.models` for that.
 
     .. versionadded:: 0.1
 
+    :param advance: called as ``advance(label, rows)`` per batch of rows read.
     :raises DumpFormatError: when either dump is bad (see :func:`open_dump`).
     """
-    return DumpComparison(open_dump(a), open_dump(b))
+    return DumpComparison(open_dump(a), open_dump(b), advance)
 
 
-def compare_model(a: DumpMeta, b: DumpMeta, label: str) -> ModelComparison:
+def compare_model(
+    a: DumpMeta, b: DumpMeta, label: str, advance: Advance | None = None
+) -> ModelComparison:
     """Return how the model *label* differs between the dumps *a* and *b*.
 
     .. versionadded:: 0.1
 
+    :param advance: called as ``advance(label, rows)`` per batch of rows read;
+        the rows of a model only one dump has are counted, not read.
     :raises DumpFormatError: when a data file holds a primary key twice.
     """
     info_a, info_b = a.schema.get(label), b.schema.get(label)
@@ -168,9 +183,11 @@ def compare_model(a: DumpMeta, b: DumpMeta, label: str) -> ModelComparison:
         _count(b, label) if info_b else None,
     )
     if info_a is None or info_b is None:
+        if advance:
+            advance(label, (result.rows_a or 0) + (result.rows_b or 0))
         return result
     result.fields = _field_changes(info_a, info_b)
-    _compare_rows(a, b, info_a, info_b, result)
+    _compare_rows(a, b, info_a, info_b, result, advance)
     return result
 
 
@@ -192,16 +209,17 @@ def _compare_rows(
     info_a: ModelInfo,
     info_b: ModelInfo,
     result: ModelComparison,
+    advance: Advance | None = None,
 ) -> None:
     """Fill in the rows added, removed and changed from *a* to *b*."""
     pairs = _pairs(info_a, info_b)
     fast = info_a.fields == info_b.fields
     remaining: dict[Any, tuple[Any, ...]] = {}
-    for key, row in _keyed_rows(a, info_a, remaining):
+    for key, row in _keyed_rows(a, info_a, remaining, advance):
         remaining[key] = row
     seen: set[Any] = set()
     added, changed = [], []
-    for key, row in _keyed_rows(b, info_b, seen):
+    for key, row in _keyed_rows(b, info_b, seen, advance):
         seen.add(key)
         old = remaining.pop(key, None)
         if old is None:
@@ -232,7 +250,7 @@ def _pairs(a: ModelInfo, b: ModelInfo) -> list[tuple[int, int, str, Any, Any]]:
 
 
 def _keyed_rows(
-    meta: DumpMeta, info: ModelInfo, seen: Container[Any]
+    meta: DumpMeta, info: ModelInfo, seen: Container[Any], advance: Advance | None
 ) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     """Yield the rows of *info*'s model with their comparable primary keys.
 
@@ -242,7 +260,7 @@ def _keyed_rows(
     for entry in meta.files:
         if entry.model != info.label:
             continue
-        for batch in read_rows(meta, entry):
+        for batch in counted(read_rows(meta, entry), info.label, advance):
             for row in batch:
                 k = key(row)
                 if k in seen:

@@ -26,6 +26,7 @@ from lino_migrate.exceptions import (
     plural,
 )
 from lino_migrate.format.layout import NATURAL_KEYS, written_when
+from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_progress
 from lino_migrate.reports.restore import format_report, report_dict
 from lino_migrate.restore.reader import DumpMeta, read_meta
 from lino_migrate.restore.restorer import RestoreReport, restore
@@ -64,7 +65,7 @@ def build_parser(script: str) -> argparse.ArgumentParser:
         type=int,
         choices=[0, 1, 2, 3],
         default=1,
-        help="0: silent, 1: summary, 2: per file.",
+        help=VERBOSITY_HELP,
     )
     return parser
 
@@ -134,7 +135,10 @@ def main(
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
     args = build_parser(script).parse_args(sys.argv[1:] if argv is None else argv)
-    return run_restore(script, vars(args), namespace, (stdout or sys.stdout).write)
+    out = stdout or sys.stdout
+    as_json = args.format == "json"
+    progress = command_progress(out, sys.stderr, args.verbosity, json=as_json)
+    return run_restore(script, vars(args), namespace, out.write, progress)
 
 
 def run_restore(
@@ -142,11 +146,13 @@ def run_restore(
     options: Mapping[str, Any],
     namespace: dict[str, Any] | None,
     write: Callable[[str], object],
+    progress: Progress,
 ) -> RestoreReport:
     """Confirm, restore and report, as the parsed *options* of a restore say.
 
     :param namespace: the hooks to run, or ``None`` to run none (safe mode).
     :param write: where the messages and the report go.
+    :param progress: the lines per file, and the bar on a terminal (#14).
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
     args = argparse.Namespace(**{"format": "text", "quick": False, **options})
@@ -158,15 +164,17 @@ def run_restore(
     if args.interactive and not args.simulate:
         _confirm(meta, args.database, on_stderr=args.format != "text")
 
-    report = restore(
-        script,
-        using=args.database,
-        hooks=namespace,
-        progress=_progress(write, verbosity),
-        simulate=args.simulate,
-        sample=args.sample,
-        accept_edits=args.accept_edits,
-    )
+    with progress.reading(meta.files):
+        report = restore(
+            script,
+            using=args.database,
+            hooks=namespace,
+            progress=progress,
+            advance=progress.advance,
+            simulate=args.simulate,
+            sample=args.sample,
+            accept_edits=args.accept_edits,
+        )
     if args.format == "json":
         found = report_dict(report, describe_database(args.database), meta.values)
         write(json.dumps(found, indent=2, sort_keys=True) + "\n")
@@ -188,18 +196,6 @@ def _say_notes(
     if meta.partial and args.verbosity and text:
         skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
         write(f"This dump is PARTIAL: it lacks {skipped}.\n")
-
-
-def _progress(
-    write: Callable[[str], object], verbosity: int
-) -> Callable[[str, int], None]:
-    """Return the progress function of a restore: lines up to *verbosity*."""
-
-    def progress(message: str, level: int) -> None:
-        if verbosity >= level:
-            write(message + "\n")
-
-    return progress
 
 
 class _Parser(argparse.ArgumentParser):

@@ -34,9 +34,11 @@ from lino_migrate.restore.sequences import (
 )
 from migrations_registry import Registry, RegistryError
 
-__all__ = ["ModelReport", "RestoreContext", "RestoreReport", "restore"]
+__all__ = ["ModelReport", "RestoreContext", "RestoreReport", "counted", "restore"]
 
 Progress = Callable[[str, int], None]
+#: Called as ``advance(label, rows)``: *rows* more rows of model *label* done.
+Advance = Callable[[str, int], None]
 Hook = Callable[["RestoreContext"], None]
 
 
@@ -106,6 +108,7 @@ def restore(
     using: str = "default",
     hooks: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    advance: Advance | None = None,
     registry: Registry | None = None,
     simulate: bool = False,
     sample: int = 0,
@@ -119,6 +122,10 @@ def restore(
     rolls the whole restore back.
 
     :param hooks: namespace holding ``before_restore``/``after_restore``.
+    :param progress: called as ``progress(message, level)``: a line per data
+        file (level 2) and per step (level 3).
+    :param advance: called as ``advance(label, rows)`` per batch of rows read
+        from the data files of model *label* (#14).
     :param registry: the migrators to plan with; by default those that
         ``@migrator`` registered.
     :param simulate: rehearse: do everything, list every refused row instead
@@ -140,7 +147,7 @@ def restore(
     require_tables(upgrade, connections[using])
     report = RestoreReport(using, simulated=simulate, edits=edits)
     report.migrators = [str(step) for step in upgrade.plan.steps]
-    run = _Run(meta, upgrade, connections[using], report, progress, sample)
+    run = _Run(meta, upgrade, connections[using], report, progress, sample, advance)
     run.violations = report.violations if simulate else None
     ctx = RestoreContext(using, meta, report)
     try:
@@ -170,6 +177,7 @@ class _Run:
     report: RestoreReport
     progress: Progress | None
     sample: int
+    advance: Advance | None = None
     violations: list[LoadError] | None = None
     kill_at: str | None = field(default_factory=lambda: os.environ.get(KILL_AT))
 
@@ -185,6 +193,7 @@ class _Run:
         _call_hook(hooks, "before_restore", ctx)
         self.checkpoint("before_restore")
         delete_rows(self.connection, tables)
+        self.say(f"Deleted the rows of {plural(len(tables), 'table')}.")
         self.checkpoint("deleted")
         remaps = _merge_natural_keys(
             self.meta, self.connection.alias, self.report, self.upgrade.renamed_keys
@@ -195,6 +204,9 @@ class _Run:
         for entry in self.meta.files:
             if entry.model not in NATURAL_KEYS:
                 self.load_file(entry, router)
+            elif self.advance:
+                # Merged above, before any row that refers to them.
+                self.advance(entry.model, entry.rows)
         self.finish(hooks, ctx, router, sequences)
 
     def finish(
@@ -212,6 +224,7 @@ class _Run:
         router.flush_deferred()
         self.checkpoint("deferred")
         _add_current_natural_keys(self.connection.alias)
+        self.say("Added the content types and permissions of the current models.")
         self.checkpoint("natural_keys")
         for hook in self.upgrade.plan.after_load_hooks:
             hook.func(ctx)
@@ -221,9 +234,17 @@ class _Run:
             self.report.model(label).written += count
         restored = [t.model for t in self.upgrade.targets.values()]
         check_foreign_keys(self.connection, restored, self.violations)
+        self.say(f"Checked the constraints of {plural(len(restored), 'model')}.")
         self.checkpoint("checked")
         reset_sequences(self.connection, sequences)
+        if sequences:
+            self.say(f"Set {plural(len(sequences), 'sequence')} past the restored ids.")
         self.checkpoint("commit")
+
+    def say(self, message: str) -> None:
+        """Say what one step did (verbosity 3)."""
+        if self.progress:
+            self.progress(message, 3)
 
     def checkpoint(self, point: str) -> None:
         """Kill this process at *point* when the test hook :data:`KILL_AT` names it."""
@@ -235,7 +256,7 @@ class _Run:
         label, upgrade = entry.model, self.upgrade
         current = upgrade.sources.get(label, label)
         self.report.model(current).in_dump += entry.rows
-        batches = read_rows(self.meta, entry)
+        batches = counted(read_rows(self.meta, entry), label, self.advance)
         if label in upgrade.direct:
             target = upgrade.targets[current]
             loader = router.direct_loader(target.model, self.meta.schema[label])
@@ -284,6 +305,23 @@ class _Run:
             if len(kept) < self.sample:
                 kept.append(dict(row))
             yield label, row
+
+
+def counted(
+    batches: Iterable[list[Any]], label: str, advance: Advance | None
+) -> Iterator[list[Any]]:
+    """Yield the *batches* of rows of model *label*, calling *advance* as they go.
+
+    ``advance(label, 0)`` comes first; a batch is counted once the next one
+    is asked for, that is once it was used. Per batch, not per row: cheap.
+    """
+    if advance is None:
+        yield from batches
+        return
+    advance(label, 0)
+    for batch in batches:
+        yield batch
+        advance(label, len(batch))
 
 
 def _add_current_natural_keys(using: str) -> None:

@@ -26,13 +26,12 @@ model hold its rows ordered by primary key, as the dumper writes them:
 from __future__ import annotations
 
 import heapq
-import pickle
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import django
 from django.db.migrations.loader import MigrationLoader
@@ -64,22 +63,19 @@ from lino_migrate.restore.plan import (
     plan_upgrade,
 )
 from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
+from lino_migrate.restore.restorer import Advance, counted
 from lino_migrate.restore.router import decoded_dicts
 from lino_migrate.restore.safe import copied_code_warnings
 from lino_migrate.rewrite.restore_script import replace_metadata
 from lino_migrate.schema import describe, sort_models
+from lino_migrate.upgrade.spool import Row, Spool
 from lino_migrate.versions import app_versions
 from migrations_registry import Registry, RegistryError
 
 __all__ = ["UpgradeResult", "upgrade_dump"]
 
 Rename = dict[tuple[str, str], tuple[str, str]]
-Row = tuple[Any, ...]
 
-#: Rows a spool sorts in memory before it writes them as one run ...
-RUN_ROWS = 10000
-#: ... in batches of this many rows; a merge holds one batch per run.
-SPOOL_BATCH = 250
 #: No row yet (``None`` is a key).
 _NONE_YET: Any = object()
 
@@ -100,8 +96,12 @@ def upgrade_dump(
     overwrite: bool = False,
     max_row_count: int = DEFAULT_MAX_ROW_COUNT,
     registry: Registry | None = None,
+    advance: Advance | None = None,
 ) -> UpgradeResult:
     """Write *new*, the dump *old* migrated to the current code.
+
+    :param advance: called as ``advance(label, rows)`` per batch of rows read
+        from the files of model *label* of *old* (#14).
 
     :raises LinoMigrateError: for a bad dump, a failed plan, or *new* existing
         without *overwrite*.
@@ -114,7 +114,8 @@ def upgrade_dump(
     # in a temporary directory that may be held in memory.
     with writing(new), work_directory(new) as work, temporary_directory(new) as spool:
         result = UpgradeResult(new)
-        upgrader = _Upgrader(meta, upgrade, FileWriter(work, max_row_count), str(spool))
+        writer = FileWriter(work, max_row_count)
+        upgrader = _Upgrader(meta, upgrade, writer, str(spool), advance)
         schema, result.files = upgrader.write()
         # Bytes, not text: universal newlines would turn CRLF into LF.
         source = (meta.directory / "restore.py").read_bytes().decode("utf-8")
@@ -148,74 +149,6 @@ def _metadata(
     }
 
 
-class _Spool:
-    """Rows kept in a file, in runs sorted by column *key* (``None``: unsorted).
-
-    Rows are buffered, sorted (stably) and written as a run; a run that
-    starts at or above the end of the previous one extends it, so that rows
-    that come in order make one run. :meth:`runs` reads them back.
-    """
-
-    def __init__(self, path: Path, key: int | None) -> None:
-        self.path, self.key = path, key
-        self.buffer: list[Row] = []
-        #: per run, the offsets of its batches in the file
-        self.offsets: list[list[int]] = []
-        self.last: Any = None
-        self.barrier = True
-        self.file: IO[bytes] | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.buffer or self.offsets)
-
-    def add(self, row: Row) -> None:
-        """Keep *row*."""
-        self.buffer.append(row)
-        if len(self.buffer) >= RUN_ROWS:
-            self.cut()
-
-    def cut(self, *, barrier: bool = False) -> int:
-        """Write the buffered rows; with *barrier*, the next rows open a new run.
-
-        :return: the number of runs written.
-        """
-        rows, self.buffer = self.buffer, []
-        if rows:
-            if self.key is not None:
-                rows.sort(key=itemgetter(self.key))
-            if self.barrier or (self.key is not None and rows[0][self.key] < self.last):
-                self.offsets.append([])
-            if self.file is None:
-                self.file = self.path.open("w+b")
-            for start in range(0, len(rows), SPOOL_BATCH):
-                self.offsets[-1].append(self.file.tell())
-                batch = rows[start : start + SPOOL_BATCH]
-                pickle.dump(batch, self.file, pickle.HIGHEST_PROTOCOL)
-            self.last = None if self.key is None else rows[-1][self.key]
-            self.barrier = False
-        self.barrier = self.barrier or barrier
-        return len(self.offsets)
-
-    def runs(self) -> list[Iterator[Row]]:
-        """Return the runs, each an iterator of rows, in the order written."""
-        self.cut()
-        return [self._read(offsets) for offsets in self.offsets]
-
-    def _read(self, offsets: list[int]) -> Iterator[Row]:
-        for offset in offsets:
-            assert self.file is not None
-            # Runs are read in turns (a merge): each batch seeks to its place.
-            # The file is this process's own: unpickling it is safe.
-            self.file.seek(offset)
-            yield from pickle.load(self.file)
-
-    def close(self) -> None:
-        """Close and remove the file."""
-        if self.file is not None:
-            self.file.close()
-        self.path.unlink(missing_ok=True)
-
-
 @dataclass
 class _Sink:
     """The rows bound for one current model until its files are written."""
@@ -230,9 +163,9 @@ class _Sink:
     key: int
     #: whether rows that lack the primary key are numbered (an ``AutoField``)
     auto: bool
-    runs: _Spool
+    runs: Spool
     #: rows without their automatic primary key, in the order they came
-    unnumbered: _Spool
+    unnumbered: Spool
     #: the files written while the rows of the model's own files came in order
     staged: list[FileEntry] | None = None
     #: how many runs hold rows that came before the staged ones
@@ -278,11 +211,21 @@ class _Upgrader:
     """Write the data files of the upgraded dump; see the module's docstring."""
 
     def __init__(
-        self, meta: DumpMeta, upgrade: UpgradePlan, writer: FileWriter, spool: str
+        self,
+        meta: DumpMeta,
+        upgrade: UpgradePlan,
+        writer: FileWriter,
+        spool: str,
+        advance: Advance | None = None,
     ) -> None:
         self.meta, self.upgrade, self.writer = meta, upgrade, writer
         self.spool = Path(spool)
         self.sinks: dict[str, _Sink] = {}
+        self.advance = advance
+
+    def read(self, entry: FileEntry) -> Iterator[list[Row]]:
+        """Return the batches of rows of the old file *entry*, counted."""
+        return counted(read_rows(self.meta, entry), entry.model, self.advance)
 
     def write(self) -> tuple[dict[str, Any], list[FileEntry]]:
         """Write every model's rows; return the new ``SCHEMA`` and ``FILES``."""
@@ -292,7 +235,7 @@ class _Upgrader:
         for label in (CONTENT_TYPE, PERMISSION):
             if label in self.meta.schema:
                 info = self.meta.schema[label]
-                rows = _natural_key_rows(self.meta, label, renamed)
+                rows = _natural_key_rows(self.meta, label, renamed, self.read)
                 files += self.writer.write(info, rows)
                 schema[label] = info.as_literal()
         self._migrate()
@@ -318,8 +261,8 @@ class _Upgrader:
         auto = pk is not None and pk.get_internal_type().endswith("AutoField")
         key = info.attnames.index(info.pk[0])
         stem = self.spool / base_name(label)
-        runs = _Spool(stem.with_suffix(".runs"), key)
-        unnumbered = _Spool(stem.with_suffix(".unnumbered"), None)
+        runs = Spool(stem.with_suffix(".runs"), key)
+        unnumbered = Spool(stem.with_suffix(".unnumbered"), None)
         encode = _row_encoder(target, info, rename)
         return _Sink(target, info, rename, encode, key, auto, runs, unnumbered)
 
@@ -351,7 +294,7 @@ class _Upgrader:
         staging = own is not None and own.staged is None
         last, sink, stage = None, own, False
         for entry in entries:
-            rows = decoded_dicts(self.meta.schema[label], read_rows(self.meta, entry))
+            rows = decoded_dicts(self.meta.schema[label], self.read(entry))
             try:
                 for target, row in self.upgrade.plan.apply(label, rows, schema=schema):
                     if target != last or sink is None:
@@ -387,7 +330,7 @@ class _Upgrader:
     def _rows(self, entries: Iterable[FileEntry]) -> Iterator[Row]:
         """Yield the rows of the old dump's files *entries*, as they are written."""
         for entry in entries:
-            for batch in read_rows(self.meta, entry):
+            for batch in self.read(entry):
                 yield from batch
 
     def _merged(self, sink: _Sink, direct: list[FileEntry]) -> Iterator[Row]:
@@ -396,7 +339,7 @@ class _Upgrader:
         Ties keep the order of a list of the copied rows, then the migrated
         ones as they came: the runs are merged in that order.
         """
-        copied = _Spool(self.spool / f"{base_name(sink.info.label)}.copied", sink.key)
+        copied = Spool(self.spool / f"{base_name(sink.info.label)}.copied", sink.key)
         for row in self._rows(direct):
             sink.see(row[sink.key])
             copied.add(sink.rename(row))
@@ -476,7 +419,12 @@ def _renamed_key(value: Any, renamed: Rename) -> Any:
     return value
 
 
-def _natural_key_rows(meta: DumpMeta, label: str, renamed: Rename) -> list[Row]:
+def _natural_key_rows(
+    meta: DumpMeta,
+    label: str,
+    renamed: Rename,
+    read: Callable[[FileEntry], Iterable[list[Row]]],
+) -> list[Row]:
     """Return the rows of content types or permissions, renamed, unique, sorted.
 
     A content type row is its natural key; a permission row holds its content
@@ -488,7 +436,7 @@ def _natural_key_rows(meta: DumpMeta, label: str, renamed: Rename) -> list[Row]:
     for entry in meta.files:
         if entry.model != label:
             continue
-        for batch in read_rows(meta, entry):
+        for batch in read(entry):
             for row in batch:
                 if label == CONTENT_TYPE:
                     row = _renamed_key(tuple(row), renamed)

@@ -12,10 +12,11 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
-from lino_migrate.dump.dumper import DumpResult, dump
+from lino_migrate.dump.dumper import DumpResult, dump, dumped_labels
 from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.management.base import InterruptibleCommand, confirm_overwrite
 from lino_migrate.reports.drift import check_database, format_report
+from lino_migrate.reports.progress import Progress
 from lino_migrate.restore.cli import unreadable
 
 
@@ -76,21 +77,12 @@ class Command(InterruptibleCommand):
         if options["format"] != "text":
             msg = "--format json only applies to --simulate."
             raise CommandError(msg, returncode=2)
-        progress = self._progress(options["verbosity"])
+        progress = self.progress(options)
         try:
             prepare_target(target, overwrite=options["overwrite"], progress=progress)
             if options["interactive"] and os.path.lexists(target):
                 confirm_overwrite(target, "Dump")
-            result = dump(
-                target,
-                using=options["database"],
-                exclude=options["exclude"],
-                tolerate=options["tolerate"],
-                overwrite=options["overwrite"],
-                max_row_count=options["max_row_count"],
-                jobs=options["jobs"],
-                progress=progress,
-            )
+            result = self._dump(target, options, progress)
         except DatabaseError as e:
             raise CommandError(str(unreadable(options["database"], e))) from e
         except (LinoMigrateError, LookupError) as e:
@@ -118,12 +110,23 @@ class Command(InterruptibleCommand):
         if report.drift:
             raise CommandError(report.summary(), returncode=1)
 
-    def _progress(self, verbosity: int) -> Any:
-        def progress(message: str, level: int) -> None:
-            if verbosity >= level:
-                self.stdout.write(message)
-
-        return progress
+    def _dump(
+        self, target: Path, options: dict[str, Any], progress: Progress
+    ) -> DumpResult:
+        """Dump into *target*; on a terminal, with a bar counting models (#14)."""
+        models = dumped_labels(options["exclude"], options["database"])
+        with progress.shown(rows=None, models=len(models)):
+            return dump(
+                target,
+                using=options["database"],
+                exclude=options["exclude"],
+                tolerate=options["tolerate"],
+                overwrite=options["overwrite"],
+                max_row_count=options["max_row_count"],
+                jobs=options["jobs"],
+                progress=progress,
+                advance=progress.advance,
+            )
 
     def _summarize(self, result: DumpResult, verbosity: int) -> None:
         if verbosity < 1:

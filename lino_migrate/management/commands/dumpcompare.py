@@ -8,8 +8,9 @@ from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.management.base import InterruptibleCommand
-from lino_migrate.reports.compare import compare_dumps
-from lino_migrate.reports.comparetext import write_json, write_text
+from lino_migrate.reports.compare import DumpComparison, compare_dumps
+from lino_migrate.reports.comparetext import CompareSummary, write_json, write_text
+from lino_migrate.reports.progress import Progress
 
 
 class Command(InterruptibleCommand):
@@ -39,22 +40,29 @@ class Command(InterruptibleCommand):
         if options["limit"] < 0:
             msg = f"--limit must be 0 or more, not {options['limit']}."
             raise CommandError(msg, returncode=2)
+        json = options["format"] == "json"
+        progress = self.progress(options, json=json)
         try:
-            comparison = compare_dumps(options["a"], options["b"])
-            if options["format"] == "json":
-                summary = write_json(comparison, self._write(True))
-            else:
-                summary = write_text(
-                    comparison, self._write(options["verbosity"] >= 1), options["limit"]
-                )
+            comparison = compare_dumps(
+                options["a"], options["b"], advance=progress.advance
+            )
+            models = len(comparison.labels)
+            with progress.shown(rows=comparison.rows, models=models):
+                summary = self._write(comparison, progress, options)
         except LinoMigrateError as e:
             raise CommandError(str(e), returncode=2) from e
         if summary.differs:
             raise CommandError(summary.message(), returncode=1)
 
-    def _write(self, enabled: bool) -> Any:
-        def write(text: str) -> None:
-            if enabled:
-                self.stdout.write(text, ending="")
-
-        return write
+    def _write(
+        self, comparison: DumpComparison, progress: Progress, options: dict[str, Any]
+    ) -> CompareSummary:
+        """Write the report: JSON at every verbosity, text from verbosity 1 on."""
+        if options["format"] == "json":
+            return write_json(
+                comparison, lambda text: self.stdout.write(text, ending="")
+            )
+        if options["verbosity"] >= 1:
+            # Through the progress: the text goes above the bar (#14).
+            return write_text(comparison, progress.write, options["limit"])
+        return write_text(comparison, lambda text: None, options["limit"])

@@ -42,6 +42,7 @@ class Command(InterruptibleCommand):
                     + ". Read them, then run `manage.py run "
                     + f"{script}` instead if they are needed."
                 )
-            run_restore(str(script), options, None, self.stdout.write)
+            progress = self.progress(options, json=options["format"] == "json")
+            run_restore(str(script), options, None, self.stdout.write, progress)
         except LinoMigrateError as e:
             raise CommandError(str(e)) from e

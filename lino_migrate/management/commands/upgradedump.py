@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,9 @@ from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
 from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.management.base import InterruptibleCommand, confirm_overwrite
-from lino_migrate.upgrade.upgradedump import upgrade_dump
+from lino_migrate.reports.progress import Progress
+from lino_migrate.restore.reader import open_dump
+from lino_migrate.upgrade.upgradedump import UpgradeResult, upgrade_dump
 
 
 class Command(InterruptibleCommand):
@@ -43,34 +44,40 @@ class Command(InterruptibleCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         new = Path(options["new"])
+        progress = self.progress(options)
         try:
-            say = self._progress(options["verbosity"])
-            prepare_target(new, overwrite=options["overwrite"], progress=say)
+            prepare_target(new, overwrite=options["overwrite"], progress=progress)
             if options["interactive"] and os.path.lexists(new):
                 confirm_overwrite(new, "Upgrade")
-            result = upgrade_dump(
-                Path(options["old"]),
+            result = self._upgrade(Path(options["old"]), new, options, progress)
+        except LinoMigrateError as e:
+            raise CommandError(str(e)) from e
+        self._summarize(result, progress)
+
+    def _upgrade(
+        self, old: Path, new: Path, options: dict[str, Any], progress: Progress
+    ) -> UpgradeResult:
+        """Upgrade *old* into *new*; on a terminal, with a bar counting its rows."""
+        with progress.reading(open_dump(old, verify=False).files):
+            return upgrade_dump(
+                old,
                 new,
                 overwrite=options["overwrite"],
                 max_row_count=options["max_row_count"],
+                advance=progress.advance,
             )
-        except LinoMigrateError as e:
-            raise CommandError(str(e)) from e
-        if options["verbosity"] < 1:
+
+    def _summarize(self, result: UpgradeResult, progress: Progress) -> None:
+        """Say what was written: a line per file (verbosity 2), then the total."""
+        if progress.verbosity < 1:
             return
         for warning in result.warnings:
             self.stderr.write(f"Warning: {warning}")
         for entry in result.files:
-            say(f"{entry.name}: {plural(entry.rows, 'row')} of {entry.model}", 2)
+            progress(f"{entry.name}: {plural(entry.rows, 'row')} of {entry.model}", 2)
         rows = sum(e.rows for e in result.files)
-        self.stdout.write(
+        progress(
             f"Wrote {plural(rows, 'row')} in {plural(len(result.files), 'file')} "
-            f"to {result.path}."
+            f"to {result.path}.",
+            1,
         )
-
-    def _progress(self, verbosity: int) -> Callable[[str, int], None]:
-        def progress(message: str, level: int) -> None:
-            if verbosity >= level:
-                self.stdout.write(message)
-
-        return progress
