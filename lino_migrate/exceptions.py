@@ -19,6 +19,7 @@ __all__ = [
     "DumpWriteError",
     "EncodeError",
     "InvalidValueError",
+    "LinoDumpError",
     "LinoMigrateError",
     "LoadError",
     "MakeMigratorError",
@@ -427,4 +428,30 @@ class RehearsalFailedError(LinoMigrateError):
         super().__init__(
             f"The rehearsal found {plural(count, 'row')} the database refuses "
             "(listed above); the real restore would fail. Nothing was changed."
+        )
+
+
+class LinoDumpError(LinoMigrateError, ValueError):
+    """A dump of Lino's ``dump2py`` holds what cannot be read without running it.
+
+    Nothing was written.
+
+    :param directory: the Lino dump.
+    :param problems: one line per construct: file, line, what was found.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, directory: Path, problems: list[str]) -> None:
+        self.directory, self.problems = directory, problems
+        shown = "".join(f"\n- {p}" for p in problems[:50])
+        more = f"\n- ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(
+            f"The Lino dump '{directory}' cannot be imported without running "
+            f"its code ({plural(len(problems), 'problem')}); nothing was "
+            f"written:{shown}{more}\nA Lino dump holds create_<table>() "
+            "functions and loader.save(create_<table>(...)) calls with literal "
+            "arguments, as Lino's dump2py writes them: correct or remove these "
+            "lines, or restore the dump with Lino's own restore.py if you trust "
+            "its code."
         )

@@ -107,6 +107,9 @@ SAMPLES: dict[str, Callable[[], BaseException]] = {
     "InvalidValueError": lambda: exceptions_module.InvalidValueError(
         "kitchen.sample", "x", "found str 'x', expected an int.", pk=1, field="rank"
     ),
+    "LinoDumpError": lambda: exceptions_module.LinoDumpError(
+        Path("/lino"), ["a.py, line 3: an argument that is not a literal: f(1)"]
+    ),
     "LinoMigrateError": lambda: exceptions_module.LinoMigrateError("Something."),
     "LoadError": lambda: exceptions_module.LoadError(
         "library.author", "UNIQUE constraint failed.", pk=1, file="a.py"
