@@ -6,6 +6,7 @@ Library code raises these; management commands turn them into
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 __all__ = [
@@ -23,9 +24,12 @@ __all__ = [
     "LinoMigrateError",
     "LoadError",
     "MakeMigratorError",
+    "MigrateFailedError",
     "NotADumpError",
     "RehearsalFailedError",
+    "RehearsalNeedsSchemaError",
     "RestoreCancelledError",
+    "SchemaKeptError",
     "SchemaMismatchError",
     "SequenceError",
     "UpgradeError",
@@ -231,10 +235,88 @@ def missing_tables_message(database: str, missing: list[tuple[str, str]]) -> str
     return (
         f"Database '{database}' lacks {plural(len(missing), 'table')} the restore "
         "writes: "
-        f"{shown}{more}. Was it never migrated? Run `python manage.py migrate "
-        f"--database {database}` first (with --run-syncdb for apps without "
-        "migrations), then restore again; nothing was written."
+        f"{shown}{more}. Was it never migrated? Restore with --migrate, which "
+        "creates the schema first, or run `python manage.py migrate --database "
+        f"{database}` first (with --run-syncdb for apps without migrations), then "
+        "restore again; nothing was written."
     )
+
+
+class MigrateFailedError(LinoMigrateError):
+    """``migrate``, run by a restore's ``--migrate``, failed; no row was restored.
+
+    :param database: the alias of the database.
+    :param target: which database it is (its engine and name).
+    :param error: what ``migrate`` raised.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, database: str, target: str, error: BaseException) -> None:
+        self.database, self.target, self.error = database, target, error
+        super().__init__(
+            f"--migrate could not create the schema of database '{database}' "
+            f"({target}): `manage.py migrate --run-syncdb` failed: {_cause(error)} "
+            "The migrations applied before the failure stay applied; no row of the "
+            f"dump was restored. Fix the cause (`python manage.py migrate "
+            f"--run-syncdb --database {database}` shows the whole error), then "
+            "restore again."
+        )
+
+
+class RehearsalNeedsSchemaError(LinoMigrateError, ValueError):
+    """``--simulate --migrate`` on a database whose schema ``migrate`` would change.
+
+    A rehearsal writes nothing, and creating the schema is a write that its
+    rollback does not undo; without the schema there is nothing to rehearse on.
+
+    :param database: the alias of the database.
+    :param target: which database it is (its engine and name).
+    :param work: what ``migrate`` would do (``apply 18 migrations``).
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, database: str, target: str, work: str) -> None:
+        self.database, self.target, self.work = database, target, work
+        super().__init__(
+            f"--simulate writes nothing, but database '{database}' ({target}) is "
+            f"not fully migrated: --migrate would {work} first, which no rollback "
+            "undoes. Rehearse on a migrated database: run `python manage.py migrate "
+            f"--run-syncdb --database {database}` (or restore with --migrate, "
+            "without --simulate), then rehearse again; nothing was written."
+        )
+
+
+#: The end of a message that says the restore left the database as it was.
+_UNCHANGED = re.compile(
+    r"(?:[;.]?\s+|; )(?:the restore was rolled back; the database is unchanged"
+    r"|nothing was (?:written|changed))\.$",
+    re.IGNORECASE,
+)
+
+
+class SchemaKeptError(LinoMigrateError):
+    """A restore failed after ``--migrate`` created the schema, which stays.
+
+    ``migrate`` runs before the restore's transaction: the rows roll back,
+    the tables stay.
+
+    :param database: the alias of the database.
+    :param error: why the restore failed (kept, as :attr:`error`).
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, database: str, error: BaseException) -> None:
+        self.database, self.error = database, error
+        detail = _UNCHANGED.sub(".", str(error).rstrip())
+        super().__init__(
+            f"{full_stop(detail)} The restore was rolled back, but not the schema "
+            "that --migrate created before it (migrate is not part of the "
+            f"restore's transaction): database '{database}' now has its tables but "
+            "no rows of the dump; run again after fixing the dump."
+        )
 
 
 class DatabaseUnavailableError(LinoMigrateError):

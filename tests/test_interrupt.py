@@ -46,6 +46,28 @@ def test_interrupted_restore_rolls_back(make_site: Any, tmp_path: Path) -> None:
     assert before == target.tables("library_author", "library_book")
 
 
+def test_interrupted_restore_after_migrate_says_the_tables_stay(
+    make_site: Any, tmp_path: Path
+) -> None:
+    """With --migrate, the message says created tables stay; the rows are as they were."""
+    source = make_site("source", prepare=POPULATED)
+    dump = tmp_path / "d"
+    source.manage("dump2py", str(dump), "--noinput", "--max-row-count", "1")
+    target = make_site("target")
+    before = target.tables("library_author", "library_book")
+    result = _interrupt_after_first_line(
+        target, "restoredump", str(dump), "--migrate", "--noinput", "-v", "2"
+    )
+    assert 130 == result.returncode, result.stdout + result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert (
+        "Interrupted: the restore was rolled back; the rows are as they were, but "
+        "the tables that --migrate created, if any, stay." == last
+    )
+    assert "Traceback" not in result.stderr
+    assert before == target.tables("library_author", "library_book")
+
+
 def test_interrupted_dump_writes_nothing(make_site: Any, tmp_path: Path) -> None:
     """dump2py says nothing was written, and leaves no directory behind."""
     site = make_site("source", prepare=POPULATED)

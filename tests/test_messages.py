@@ -117,12 +117,22 @@ SAMPLES: dict[str, Callable[[], BaseException]] = {
     "MakeMigratorError": lambda: exceptions_module.MakeMigratorError(
         "no app 'x'.", Path("/m.py"), 3
     ),
+    "MigrateFailedError": lambda: exceptions_module.MigrateFailedError(
+        "default", "SQLite /db", OSError("disk I/O error.")
+    ),
     "NotADumpError": lambda: exceptions_module.NotADumpError(
         Path("/d"), "a regular file"
     ),
     "RehearsalFailedError": lambda: exceptions_module.RehearsalFailedError(1),
+    "RehearsalNeedsSchemaError": lambda: exceptions_module.RehearsalNeedsSchemaError(
+        "default", "SQLite /db", "apply 1 migration"
+    ),
     "RestoreCancelledError": lambda: exceptions_module.RestoreCancelledError(
         "database 'default' (SQLite /db)", "no"
+    ),
+    "SchemaKeptError": lambda: exceptions_module.SchemaKeptError(
+        "default",
+        exceptions_module.LoadError("library.author", "UNIQUE constraint failed."),
     ),
     "SchemaMismatchError": lambda: exceptions_module.SchemaMismatchError(["one."]),
     "SequenceError": lambda: exceptions_module.SequenceError(

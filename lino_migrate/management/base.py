@@ -17,13 +17,23 @@ from django.core.management.base import (
 from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_progress
 from lino_migrate.restore.cli import ask, is_yes
 
-__all__ = ["RESTORE_INTERRUPTED", "InterruptibleCommand", "confirm_overwrite"]
+__all__ = [
+    "MIGRATE_INTERRUPTED",
+    "RESTORE_INTERRUPTED",
+    "InterruptibleCommand",
+    "confirm_overwrite",
+]
 
 #: The exit status of a process ended by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
 
 #: What an interrupted restore leaves: its one transaction is rolled back.
 RESTORE_INTERRUPTED = "the restore was rolled back; the database is unchanged."
+#: The same after ``--migrate``, whose schema is not part of that transaction.
+MIGRATE_INTERRUPTED = (
+    "the restore was rolled back; the rows are as they were, but the tables that "
+    "--migrate created, if any, stay."
+)
 
 
 class InterruptibleCommand(BaseCommand):

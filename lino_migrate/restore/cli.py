@@ -30,6 +30,7 @@ from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_prog
 from lino_migrate.reports.restore import format_report, report_dict
 from lino_migrate.restore.reader import DumpMeta, read_meta
 from lino_migrate.restore.restorer import RestoreReport, restore
+from lino_migrate.restore.schema_setup import schema_work
 from lino_migrate.versions import app_versions
 
 __all__ = [
@@ -102,6 +103,12 @@ def add_restore_options(parser: argparse.ArgumentParser) -> None:
         help="Rehearse: run the whole restore, list every refused row, roll back.",
     )
     parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="Create the schema first, as `manage.py migrate --run-syncdb` does, "
+        "if the database is not fully migrated (such as an empty one).",
+    )
+    parser.add_argument(
         "--accept-edits",
         action="store_true",
         help="Accept data files edited by hand (checksums differ); list them.",
@@ -155,14 +162,18 @@ def run_restore(
     :param progress: the lines per file, and the bar on a terminal (#14).
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
-    args = argparse.Namespace(**{"format": "text", "quick": False, **options})
+    args = argparse.Namespace(
+        **{"format": "text", "quick": False, "migrate": False, **options}
+    )
     meta = read_meta(Path(script))
     # JSON is all a program reads on standard output: no other line (#14).
     verbosity = args.verbosity if args.format == "text" else 0
     _say_notes(args, meta, write)
     connect(args.database)
     if args.interactive and not args.simulate:
-        _confirm(meta, args.database, on_stderr=args.format != "text")
+        _confirm(
+            meta, args.database, on_stderr=args.format != "text", migrate=args.migrate
+        )
 
     with progress.reading(meta.files):
         report = restore(
@@ -174,6 +185,7 @@ def run_restore(
             simulate=args.simulate,
             sample=args.sample,
             accept_edits=args.accept_edits,
+            migrate=args.migrate,
         )
     if args.format == "json":
         found = report_dict(report, describe_database(args.database), meta.values)
@@ -248,10 +260,13 @@ def describe_database(alias: str) -> str:
     return f"{connection.display_name} {name}"
 
 
-def _confirm(meta: DumpMeta, database: str, *, on_stderr: bool) -> None:
+def _confirm(
+    meta: DumpMeta, database: str, *, on_stderr: bool, migrate: bool = False
+) -> None:
     """Ask whether to restore *meta* into *database*; raise unless the answer is yes.
 
     :param on_stderr: ask on standard error (standard output holds JSON).
+    :param migrate: say what ``--migrate`` will do to the schema first, if anything.
     """
     target = f"database '{database}' ({describe_database(database)})"
     rows = sum(entry.rows for entry in meta.files)
@@ -265,11 +280,23 @@ def _confirm(meta: DumpMeta, database: str, *, on_stderr: bool) -> None:
         f"  holding {plural(rows, 'row')} of {plural(len(meta.schema), 'model')},\n"
         f"into {target}?\n"
         f"Every row of {plural(len(replaced), 'model')} there is replaced: {shown}.\n"
+        f"{_schema_line(database) if migrate else ''}"
         "Type 'yes' to continue: "
     )
     given = ask(question, on_stderr=on_stderr)
     if not is_yes(given):
         raise RestoreCancelledError(target, given)
+
+
+def _schema_line(database: str) -> str:
+    """Return the line of the question on the schema that ``--migrate`` creates."""
+    work = schema_work(database)
+    if not work:
+        return ""
+    return (
+        f"The schema is created first (--migrate): migrate --run-syncdb will {work}; "
+        "this stays if the restore fails.\n"
+    )
 
 
 def ask(question: str, *, on_stderr: bool = False) -> str:

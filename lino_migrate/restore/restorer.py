@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.exceptions import LoadError, plural
+from lino_migrate.exceptions import LinoMigrateError, LoadError, SchemaKeptError, plural
 from lino_migrate.format.layout import (
     CONTENT_TYPE,
     NATURAL_KEYS,
@@ -26,6 +26,7 @@ from lino_migrate.restore.loader import delete_rows
 from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
+from lino_migrate.restore.schema_setup import create_schema
 from lino_migrate.restore.sequences import (
     Sequence,
     pin_sequences,
@@ -113,6 +114,7 @@ def restore(
     simulate: bool = False,
     sample: int = 0,
     accept_edits: bool = False,
+    migrate: bool = False,
 ) -> RestoreReport:
     """Restore the dump whose ``restore.py`` is *script* into database *using*.
 
@@ -136,7 +138,13 @@ def restore(
     :param accept_edits: accept data files edited by hand (their checksums
         differ from ``restore.py``'s); they are listed in
         :attr:`RestoreReport.edits`.
+    :param migrate: once the dump is verified and planned, run ``migrate
+        --run-syncdb`` when the database is not fully migrated (#13). It is
+        not part of the restore's transaction: a failed restore leaves the
+        schema it created.
     :raises LinoMigrateError: for a bad dump or a row the database refuses.
+    :raises SchemaKeptError: when the restore fails after *migrate* changed
+        the schema.
     """
     script = Path(script)
     if script.is_dir():
@@ -144,17 +152,25 @@ def restore(
     meta = read_meta(script)
     edits = verify_files(meta, accept_edits=accept_edits)
     upgrade = plan_upgrade(meta, registry)
-    require_tables(upgrade, connections[using])
+    schema = (
+        create_schema(using, simulate=simulate, progress=progress) if migrate else None
+    )
     report = RestoreReport(using, simulated=simulate, edits=edits)
     report.migrators = [str(step) for step in upgrade.plan.steps]
     run = _Run(meta, upgrade, connections[using], report, progress, sample, advance)
     run.violations = report.violations if simulate else None
     ctx = RestoreContext(using, meta, report)
     try:
+        require_tables(upgrade, connections[using])
         with transaction.atomic(using=using):
             run.execute(hooks, ctx)
             if simulate:
                 transaction.set_rollback(True, using=using)
+    except LinoMigrateError as e:
+        if schema:
+            # migrate's DDL is not part of the transaction: the tables stay (#13).
+            raise SchemaKeptError(using, e) from e
+        raise
     finally:
         _clear_caches()
     return report

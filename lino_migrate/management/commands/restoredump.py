@@ -7,7 +7,11 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
-from lino_migrate.management.base import RESTORE_INTERRUPTED, InterruptibleCommand
+from lino_migrate.management.base import (
+    MIGRATE_INTERRUPTED,
+    RESTORE_INTERRUPTED,
+    InterruptibleCommand,
+)
 from lino_migrate.restore.cli import add_restore_options, run_restore
 from lino_migrate.restore.reader import locate_dump
 from lino_migrate.restore.safe import skipped_code
@@ -30,6 +34,8 @@ class Command(InterruptibleCommand):
         add_restore_options(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["migrate"]:
+            self.interrupted = MIGRATE_INTERRUPTED
         try:
             script = locate_dump(options["dump"])
             skipped = skipped_code(script)

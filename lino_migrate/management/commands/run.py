@@ -11,7 +11,11 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from lino_migrate.exceptions import LinoMigrateError
-from lino_migrate.management.base import RESTORE_INTERRUPTED, InterruptibleCommand
+from lino_migrate.management.base import (
+    MIGRATE_INTERRUPTED,
+    RESTORE_INTERRUPTED,
+    InterruptibleCommand,
+)
 from lino_migrate.restore.reader import locate_dump, read_meta
 
 
@@ -41,7 +45,10 @@ class Command(InterruptibleCommand):
         sys.argv = [str(path), *options["script_args"]]
         try:
             if _is_restore_script(path):
-                self.interrupted = RESTORE_INTERRUPTED
+                migrate = "--migrate" in options["script_args"]
+                self.interrupted = (
+                    MIGRATE_INTERRUPTED if migrate else RESTORE_INTERRUPTED
+                )
                 # Read (not run) first: a restore.py that cannot be read as a
                 # dump's is refused with the reader's message, not a traceback
                 # from Python's compiler (#12).
