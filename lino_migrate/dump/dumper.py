@@ -27,6 +27,7 @@ from lino_migrate.format.layout import (
     FORMAT,
     FileEntry,
     render_restore_script,
+    rows_per_model,
 )
 from lino_migrate.naturalkeys import read_natural_keys
 from lino_migrate.schema import dumpable_models, left_out_models, model_label
@@ -53,10 +54,7 @@ class DumpResult:
     @property
     def rows(self) -> dict[str, int]:
         """Return the number of rows dumped per model label."""
-        counts: dict[str, int] = {}
-        for entry in self.files:
-            counts[entry.model] = counts.get(entry.model, 0) + entry.rows
-        return counts
+        return rows_per_model(self.files)
 
 
 def dumped_labels(exclude: Iterable[str] = (), using: str = "default") -> list[str]:

@@ -13,7 +13,7 @@ model, named by :func:`data_file_name`, each opened by :func:`data_header`;
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,9 @@ __all__ = [
     "header_comment",
     "metadata_problems",
     "render_restore_script",
+    "rows_per_model",
     "unaccounted_models",
+    "written_when",
 ]
 
 #: Version of the dump format; bumped on any change a reader must know of.
@@ -137,6 +139,14 @@ class FileEntry:
             msg = f"expected (model, file name, rows, sha256), found {value!r:.200}"
             raise TypeError(msg)
         return cls(model, name, rows, sha256)
+
+
+def rows_per_model(entries: Iterable[FileEntry]) -> dict[str, int]:
+    """Return the rows of the data files *entries*, summed per model label."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.model] = counts.get(entry.model, 0) + entry.rows
+    return counts
 
 
 def base_name(label: str) -> str:

@@ -46,7 +46,12 @@ from lino_migrate.dump.directory import (
 )
 from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import LinoDumpError, LinoMigrateError, plural
-from lino_migrate.format.layout import FORMAT, FileEntry, render_restore_script
+from lino_migrate.format.layout import (
+    FORMAT,
+    FileEntry,
+    render_restore_script,
+    rows_per_model,
+)
 from lino_migrate.lino.linodata import Call, read_calls
 from lino_migrate.lino.linodump import LinoDump, read_lino_dump
 from lino_migrate.lino.linosite import (
@@ -78,10 +83,7 @@ class ImportResult:
     @property
     def rows(self) -> dict[str, int]:
         """Return the number of rows written per model label."""
-        counts: dict[str, int] = {}
-        for entry in self.files:
-            counts[entry.model] = counts.get(entry.model, 0) + entry.rows
-        return counts
+        return rows_per_model(self.files)
 
 
 def import_lino_dump(
