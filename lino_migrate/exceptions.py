@@ -19,6 +19,7 @@ __all__ = [
     "DumpReadError",
     "DumpWriteError",
     "EncodeError",
+    "ExcludeError",
     "InvalidValueError",
     "LinoDumpError",
     "LinoMigrateError",
@@ -375,6 +376,24 @@ class UsageError(LinoMigrateError, ValueError):
         self.command, self.problem = command, problem
         super().__init__(
             f"{command}: {full_stop(problem)} `{command} --help` lists the options."
+        )
+
+
+class ExcludeError(LinoMigrateError, ValueError):
+    """An ``--exclude`` of a restore names nothing the dump holds.
+
+    :param names: the values that name no app or model of the dump.
+    :param apps: the app labels the dump holds.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, names: list[str], apps: list[str]) -> None:
+        self.names, self.apps = names, apps
+        super().__init__(
+            f"--exclude {', '.join(names)}: the dump holds no such app or model "
+            f"(its apps: {', '.join(apps) or 'none'}). Give an app label or "
+            "app_label.Model of the dump; nothing was written."
         )
 
 

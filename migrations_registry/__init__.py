@@ -24,6 +24,7 @@ from migrations_registry.exceptions import (
     RegistryError,
     RowTransformError,
     SchemaConflictError,
+    UnfinishedStubError,
     UnknownDependencyError,
 )
 from migrations_registry.migration import AdapterFunc, Migration, MigratorFunc
@@ -88,6 +89,7 @@ __all__ = [
     "SchemaConflictError",
     "SchemaTrace",
     "Step",
+    "UnfinishedStubError",
     "UnknownDependencyError",
     "adapter",
     "default_registry",

@@ -34,6 +34,7 @@ __all__ = [
     "RegistryError",
     "RowTransformError",
     "SchemaConflictError",
+    "UnfinishedStubError",
     "UnknownDependencyError",
 ]
 
@@ -250,6 +251,27 @@ class MigratorRecordingError(RegistryError):
         super().__init__(
             f"The migrator {step} raised {type(error).__name__} while recording "
             f"its operations: {error}. Fix the migrator function."
+        )
+
+
+class UnfinishedStubError(RegistryError):
+    """A migrator holds a row function still marked as a stub (``todo=True``).
+
+    ``manage.py makemigrator`` writes ``@m.rows(..., todo=True)`` on each row
+    function that a person must complete; the mark goes when it is done.
+
+    :param where: ``file, line N`` of the stub, if known.
+
+    .. versionadded:: 0.3
+    """
+
+    def __init__(self, step: Step, function: str, where: str | None) -> None:
+        self.step, self.function, self.where = step, function, where
+        place = f" ({where})" if where else ""
+        super().__init__(
+            f"The migrator {step} has an unfinished stub: the row function "
+            f"{function}{place} is marked todo=True. Write what its TODO asks, "
+            "then remove todo=True from its @m.rows(...)."
         )
 
 

@@ -183,7 +183,9 @@ class Migration:
         key = name if attname is None else check_field_name(attname)
         return self._record(AddField(self.step, label, name, default, key))
 
-    def rows(self, model_label: str) -> Callable[[_RowFuncT], _RowFuncT]:
+    def rows(
+        self, model_label: str, *, todo: bool = False
+    ) -> Callable[[_RowFuncT], _RowFuncT]:
         """Register the decorated function as a transform of each row of a model.
 
         The function takes a row and returns it (changed or not), ``None`` to drop
@@ -191,12 +193,19 @@ class Migration:
         pairs for rows of other models. Returned rows go on through the operations
         recorded after this one.
 
+        :param todo: Mark the function as a stub still to be written
+            (``makemigrator`` writes its stubs so): every plan that would run
+            it is refused (:meth:`Plan.unfinished
+            <migrations_registry.plan.Plan.unfinished>`) until the mark is
+            removed.
         :raises InvalidNameError: If the label is malformed.
+
+        .. versionchanged:: 0.3 *todo*.
         """
         label = check_model_label(model_label)
 
         def decorator(func: _RowFuncT) -> _RowFuncT:
-            self._record(RowTransform(self.step, label, func))
+            self._record(RowTransform(self.step, label, func, bool(todo)))
             return func
 
         return decorator

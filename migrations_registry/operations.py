@@ -181,12 +181,17 @@ class AddField(Operation):
 class RowTransform(Operation):
     """Pass each row of *model_label* through *func*.
 
+    :param todo: Whether *func* is a stub still to be written (``makemigrator``
+        marks the stubs it generates): a plan that holds one is refused.
+
     .. versionadded:: 0.1
+    .. versionchanged:: 0.3 *todo*.
     """
 
     verb: ClassVar[str] = "rows"
 
     func: RowFunc
+    todo: bool = False
 
     @property
     def name(self) -> str:
@@ -195,4 +200,12 @@ class RowTransform(Operation):
 
     def arguments(self) -> tuple[str, ...]:
         """Return the arguments of the operation, as source text."""
-        return (repr(self.model_label), self.name)
+        todo = ("todo=True",) if self.todo else ()
+        return (repr(self.model_label), self.name, *todo)
+
+    def location(self) -> str | None:
+        """Return ``file, line N`` of the row function, if Python knows it."""
+        code = getattr(self.func, "__code__", None)
+        if code is None:
+            return None
+        return f"{code.co_filename}, line {code.co_firstlineno}"

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from migrations_registry._rows import Router
+from migrations_registry.exceptions import UnfinishedStubError
 from migrations_registry.migration import check_model_label
+from migrations_registry.operations import RowTransform
 from migrations_registry.schema import SchemaTrace, trace_schema
 
 if TYPE_CHECKING:
@@ -54,6 +56,20 @@ class Plan:
     def is_empty(self) -> bool:
         """Return whether no migrator needs to run."""
         return not self.steps
+
+    def unfinished(self) -> list[UnfinishedStubError]:
+        """Return a problem per row function still marked as a stub (``todo=True``).
+
+        A restore refuses such a plan: the stub was generated and nobody
+        wrote it (#14).
+
+        .. versionadded:: 0.3
+        """
+        return [
+            UnfinishedStubError(op.step, op.name, op.location())
+            for op in self.operations
+            if isinstance(op, RowTransform) and op.todo
+        ]
 
     def trace_schema(self, schema: Schema) -> SchemaTrace:
         """Apply the operations to a dumped schema; return the result and its history.

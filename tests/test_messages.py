@@ -89,6 +89,7 @@ SAMPLES: dict[str, Callable[[], BaseException]] = {
         "x", "PostgreSQL u@h:1/db", OSError("connection refused.")
     ),
     "DumpExistsError": lambda: exceptions_module.DumpExistsError(Path("/d")),
+    "ExcludeError": lambda: exceptions_module.ExcludeError(["nope"], ["library"]),
     "DumpFormatError": lambda: exceptions_module.DumpFormatError(
         Path("/d/restore.py"), "FORMAT is 9, this version reads 1."
     ),

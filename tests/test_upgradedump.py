@@ -160,9 +160,12 @@ def test_upgraded_dump_keeps_every_edit_and_restores_every_table_alike(
     )
     assert report["ok"]
     assert [] == report["migrators"]
-    assert {"dump": "3.0", "current": "3.0", "migrators": []} == report["versions"][
-        "shop"
-    ]
+    assert {
+        "dump": "3.0",
+        "current": "3.0",
+        "migrators": [],
+        "installed": True,
+    } == report["versions"]["shop"]
     models = report["models"].items()
     assert [] == [k for k, v in models if v["changes"] or v["filled"]]
     assert [] == [k for k, v in models if not v["unchanged"] or v["current"] != k]

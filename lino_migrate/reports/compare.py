@@ -122,6 +122,8 @@ class DumpComparison:
     b: DumpMeta
     #: called as ``advance(label, rows)`` per batch of rows read (#14)
     advance: Advance | None = None
+    #: the dump that A is the migrated copy of (``dumpcompare --migrate``)
+    migrated_from: Path | None = None
 
     @property
     def versions(self) -> dict[str, tuple[str | None, str | None]]:

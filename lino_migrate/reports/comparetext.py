@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from lino_migrate.exceptions import plural
@@ -111,7 +112,10 @@ def write_json(comparison: DumpComparison, write: Write) -> CompareSummary:
             app: {"a": a, "b": b, "differ": a != b}
             for app, (a, b) in comparison.versions.items()
         },
-        "dumps": {"a": _dump_document(comparison.a), "b": _dump_document(comparison.b)},
+        "dumps": {
+            "a": _dump_document(comparison.a, comparison.migrated_from),
+            "b": _dump_document(comparison.b),
+        },
     }
     write(_dumps(head, 0)[: -len("\n}")] + ',\n  "models": {')
     separator = ""
@@ -135,9 +139,10 @@ def _dumps(value: Any, level: int) -> str:
     return text.replace("\n", "\n" + "  " * level)
 
 
-def _dump_document(meta: DumpMeta) -> dict[str, Any]:
+def _dump_document(meta: DumpMeta, migrated: Path | None = None) -> dict[str, Any]:
     return {
-        "directory": str(meta.directory),
+        "directory": str(migrated or meta.directory),
+        "migrated": migrated is not None,
         "created": meta.values["CREATED"],
         "django": meta.values["DJANGO"],
         "engine": meta.values["ENGINE"],
@@ -201,7 +206,11 @@ def jsonable(value: Any) -> Any:
 def write_text(comparison: DumpComparison, write: Write, limit: int) -> CompareSummary:
     """Write the comparison for a person: at most *limit* rows per model and kind."""
     summary = _start(comparison)
-    lines = [_dump_line("A", comparison.a), _dump_line("B", comparison.b), ""]
+    lines = [
+        _dump_line("A", comparison.a, comparison.migrated_from),
+        _dump_line("B", comparison.b),
+        "",
+    ]
     versions = comparison.versions
     differing = {app: v for app, v in versions.items() if v[0] != v[1]}
     if differing:
@@ -226,10 +235,12 @@ def write_text(comparison: DumpComparison, write: Write, limit: int) -> CompareS
     return summary
 
 
-def _dump_line(name: str, meta: DumpMeta) -> str:
+def _dump_line(name: str, meta: DumpMeta, migrated: Path | None = None) -> str:
     partial = ""
     if meta.partial:
         partial = f", PARTIAL: skipped {', '.join(sorted(meta.values['SKIPPED']))}"
+    if migrated is not None:
+        return f"{name}: {migrated}, migrated to the current code by its migrators"
     return (
         f"{name}: {meta.directory} ({written_when(meta.values['CREATED'])} by Django "
         f"{meta.values['DJANGO']} on {meta.values['ENGINE']}{partial})"

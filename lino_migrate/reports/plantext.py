@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -12,8 +13,9 @@ from lino_migrate.format.layout import written_when
 from lino_migrate.reports.table import render_table
 from lino_migrate.restore.plan import UpgradePlan, examine_upgrade, missing_tables
 from lino_migrate.restore.reader import DumpMeta
-from lino_migrate.restore.rowcheck import row_problems
-from migrations_registry import Registry
+from lino_migrate.restore.rowcheck import kept_references, row_problems
+from lino_migrate.schema import describe
+from migrations_registry import Registry, RenameField
 
 __all__ = ["format_plan", "plan_report"]
 
@@ -34,7 +36,10 @@ def plan_report(
     (app, version, adapter, name, doc, operations; an adapter's app is its
     name and its version ``None``), ``models`` (per dumped model: current
     label, rows, the operations that touch it or its fields, fields filled by
-    default), ``problems`` and ``ok``.
+    default, the differences of its fields from the current model),
+    ``problems``, ``warnings`` (what the restore needs of the target
+    database that was not checked: without *connection*, the rows that
+    foreign keys to models the dump lacks point to) and ``ok``.
     """
     upgrade = examine_upgrade(meta, registry)
     if connection is not None and not upgrade.problems:
@@ -42,6 +47,7 @@ def plan_report(
     if connection is not None and not upgrade.problems:
         upgrade.problems += row_problems(meta, upgrade, connection)
     steps = upgrade.plan.steps
+    warnings = [] if connection is not None else _kept_warnings(upgrade)
     return {
         "dump": {
             "directory": str(meta.directory),
@@ -50,14 +56,7 @@ def plan_report(
             "engine": meta.values["ENGINE"],
             "partial": meta.partial,
         },
-        "versions": {
-            app: {
-                "dump": dumped,
-                "current": current,
-                "migrators": [str(s.version) for s in steps if s.app_label == app],
-            }
-            for app, (dumped, current) in sorted(upgrade.versions.items())
-        },
+        "versions": _version_document(upgrade),
         "migrators": [
             {
                 "app": s.app_label,
@@ -73,8 +72,33 @@ def plan_report(
         ],
         "models": _models(meta, upgrade),
         "problems": upgrade.problems,
+        "warnings": warnings,
         "ok": not upgrade.problems,
     }
+
+
+def _version_document(upgrade: UpgradePlan) -> dict[str, Any]:
+    """Return, per app, its version in the dump and now, the migrators to run."""
+    steps = upgrade.plan.steps
+    return {
+        app: {
+            "dump": dumped,
+            "current": current,
+            "migrators": [str(s.version) for s in steps if s.app_label == app],
+            "installed": app in apps.app_configs,
+        }
+        for app, (dumped, current) in sorted(upgrade.versions.items())
+    }
+
+
+def _kept_warnings(upgrade: UpgradePlan) -> list[str]:
+    """Return what the target must hold, unchecked: rows the dump points to and lacks."""
+    return [
+        f"'{label}' field '{name}' points to {target}, which the dump lacks: the "
+        f"restore keeps the rows of {target} of the target database, which must "
+        "hold every row pointed to (dumpplan --database ALIAS checks it)"
+        for label, name, target in kept_references(upgrade)
+    ]
 
 
 def _models(meta: DumpMeta, upgrade: UpgradePlan) -> dict[str, Any]:
@@ -97,8 +121,54 @@ def _models(meta: DumpMeta, upgrade: UpgradePlan) -> dict[str, Any]:
                 for f in (target.columns if target else [])
                 if f.name not in names
             ),
+            "differences": _differences(upgrade, label, current, info, names),
         }
     return found
+
+
+def _differences(
+    upgrade: UpgradePlan,
+    label: str,
+    current: str | None,
+    info: Any,
+    names: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Return how the fields of the dumped model differ from the current model's.
+
+    One entry per field: ``change`` (``renamed``: by a migrator, ``removed``:
+    the dump has it after the migrators and the model not, ``added``: the
+    model has it and the dump not, ``type``: its value type differs),
+    ``field``, and ``dump`` and ``current`` (old name or value type).
+    """
+    if current is None:
+        return []
+    model = describe(apps.get_model(current))
+    now = {f.name: f for f in model.fields}
+    before = {f.name: f for f in info.fields}
+    found: list[dict[str, Any]] = [
+        {"change": "renamed", "field": op.new_name, "dump": op.old_name,
+         "current": op.new_name}
+        for op in upgrade.plan.operations
+        if isinstance(op, RenameField) and op.model_label in (label, current)
+    ]  # fmt: skip
+    found += [
+        {"change": "removed", "field": n, "dump": n, "current": None}
+        for n in names
+        if n not in now
+    ]
+    for name, f in now.items():
+        if name not in names:
+            found.append({"change": "added", "field": name, "dump": None,
+                          "current": _field_type(f)})  # fmt: skip
+        elif name in before and before[name].type != f.type:
+            found.append({"change": "type", "field": name,
+                          "dump": before[name].type, "current": f.type})  # fmt: skip
+    return found
+
+
+def _field_type(f: Any) -> str:
+    """Return the value type of a field and whether it is nullable, for a person."""
+    return f"{f.type}, {'NULL' if f.null else 'NOT NULL'}"
 
 
 def _changes(
@@ -156,6 +226,10 @@ def format_plan(report: dict[str, Any]) -> str:
             lines += [f"      {name}: {op}" for op in ops]
         if m["filled"]:
             lines.append(f"      filled with defaults: {', '.join(m['filled'])}")
+        lines += [f"      {_difference(d)}" for d in m["differences"]]
+    if report["warnings"]:
+        lines += ["", "Warnings:"]
+        lines += [f"  - {w}" for w in report["warnings"]]
     if report["problems"]:
         problems = plural(len(report["problems"]), "problem")
         lines += ["", f"The restore would fail ({problems}):"]
@@ -165,11 +239,24 @@ def format_plan(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _difference(d: dict[str, Any]) -> str:
+    """Return a difference of a field (see :func:`_differences`) as a line."""
+    field = f"field {d['field']}"
+    if d["change"] == "renamed":
+        return f"{field}: renamed from {d['dump']}"
+    if d["change"] == "type":
+        return f"{field}: type {d['dump']} -> {d['current']}"
+    if d["change"] == "added":
+        return f"{field}: added ({d['current']}), not in the dump"
+    return f"{field}: removed, in the dump only"
+
+
 def _versions(versions: dict[str, Any]) -> list[str]:
     """Return a line per app: its version in the dump, the current one, migrators."""
     rows = []
     for app, v in versions.items():
         runs = f"  migrators: {', '.join(v['migrators'])}" if v["migrators"] else ""
+        runs += "" if v["installed"] else "  (not installed)"
         rows.append((app, v["dump"] or "(not in dump)", "->", f"{v['current']}{runs}"))
     return render_table(rows, align="<>", indent=2, gap=1)
 
@@ -180,6 +267,7 @@ def _model_lines(models: dict[str, Any]) -> list[str]:
     for label, m in models.items():
         where = "removed" if m["current"] is None else m["current"]
         state = "unchanged" if m["unchanged"] else f"-> {where}"
+        state += " (fields differ)" if m["differences"] else ""
         rows.append((label, plural(m["rows"], "row"), state))
     return render_table(rows, align="<><", indent=2)
 

@@ -31,6 +31,7 @@ from lino_migrate.reports.restore import format_report, report_dict
 from lino_migrate.restore.reader import DumpMeta, read_meta
 from lino_migrate.restore.restorer import RestoreReport, restore
 from lino_migrate.restore.schema_setup import schema_work
+from lino_migrate.restore.selection import without_models
 from lino_migrate.versions import app_versions
 
 __all__ = [
@@ -127,6 +128,15 @@ def add_restore_options(parser: argparse.ArgumentParser) -> None:
         help="The report: text for a person (default), json for a program "
         "(nothing else is written to standard output).",
     )
+    parser.add_argument(
+        "-e",
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="APP[.Model]",
+        help="Leave the rows of an app or a model out of the restore; its table "
+        "is left as it is (repeatable).",
+    )
 
 
 def main(
@@ -162,10 +172,9 @@ def run_restore(
     :param progress: the lines per file, and the bar on a terminal (#14).
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
-    args = argparse.Namespace(
-        **{"format": "text", "quick": False, "migrate": False, **options}
-    )
-    meta = read_meta(Path(script))
+    defaults = {"format": "text", "quick": False, "migrate": False, "exclude": []}
+    args = argparse.Namespace(**{**defaults, **options})
+    meta = without_models(read_meta(Path(script)), args.exclude)
     # JSON is all a program reads on standard output: no other line (#14).
     verbosity = args.verbosity if args.format == "text" else 0
     _say_notes(args, meta, write)
@@ -186,6 +195,7 @@ def run_restore(
             sample=args.sample,
             accept_edits=args.accept_edits,
             migrate=args.migrate,
+            exclude=args.exclude,
         )
     if args.format == "json":
         found = report_dict(report, describe_database(args.database), meta.values)

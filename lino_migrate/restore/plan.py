@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED
+from packaging.version import InvalidVersion, Version
 
 from lino_migrate.exceptions import DatabaseNotReadyError, LoadError, UpgradeError
 from lino_migrate.format.layout import NATURAL_KEYS, ModelInfo
@@ -23,9 +25,14 @@ from lino_migrate.restore.reader import DumpMeta
 from lino_migrate.schema import current_schema, describe
 from lino_migrate.versions import app_versions
 from migrations_registry import (
+    AddField,
+    Operation,
     Plan,
     Registry,
     RegistryError,
+    RemoveModel,
+    RenameModel,
+    RowTransform,
     SchemaTrace,
     default_registry,
 )
@@ -73,6 +80,8 @@ class UpgradePlan:
     renamed_keys: dict[tuple[str, str], tuple[str, str]]
     versions: dict[str, tuple[str | None, str]]
     problems: list[str] = field(default_factory=list)
+    #: the app versions the dump records
+    dump_versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def registry_schema(self) -> dict[str, dict[str, str]]:
@@ -106,22 +115,88 @@ def examine_upgrade(meta: DumpMeta, registry: Registry | None = None) -> Upgrade
     say why.
     """
     registry = registry or default_registry
-    current = app_versions()
+    current = _current_versions(meta.versions, registry)
     versions = {app: (meta.versions.get(app), v) for app, v in current.items()}
     dumped = {k: v for k, v in meta.schema.items() if k not in NATURAL_KEYS}
+    upgrade = UpgradePlan(Plan(), None, dumped, {}, {}, set(), {}, versions)
+    upgrade.dump_versions = meta.versions
     try:
         plan = registry.plan(meta.versions, current)
         if registry.adapters():
             plan = registry.adapt(plan, _registry_schema(dumped), current_schema())
         trace = plan.trace_schema(_registry_schema(dumped)) if plan.steps else None
     except RegistryError as e:
-        problems = [str(p) for p in getattr(e, "problems", [e])]
-        upgrade = UpgradePlan(Plan(), None, dumped, {}, {}, set(), {}, versions)
-        upgrade.problems = problems
+        upgrade.problems = [str(p) for p in getattr(e, "problems", [e])]
         return upgrade
-    upgrade = UpgradePlan(plan, trace, dumped, {}, {}, set(), {}, versions)
+    upgrade.plan, upgrade.trace = plan, trace
+    upgrade.problems += [str(p) for p in plan.unfinished()]
+    upgrade.problems += _null_defaults(plan.operations)
     _match(upgrade)
     return upgrade
+
+
+def _current_versions(dumped: Mapping[str, str], registry: Registry) -> dict[str, str]:
+    """Return the version of every installed app, and of apps only migrators know.
+
+    An app that the dump has and the site no longer installs has no current
+    version; when migrators of it are registered (in a module of
+    ``LINO_MIGRATE["MIGRATORS"]``) above its version in the dump, its highest
+    migrator's version stands for it, so that they run (#14).
+    """
+    current = app_versions()
+    for app, version in dumped.items():
+        steps = registry.migrators(app) if app not in current else ()
+        try:
+            if steps and Version(version) < steps[-1].version:
+                current[app] = str(steps[-1].version)
+        except InvalidVersion:
+            continue  # The plan reports it, naming the app.
+    return current
+
+
+def _null_defaults(operations: tuple[Operation, ...]) -> list[str]:
+    """Return a problem per ``add_field(default=None)`` of a NOT NULL field.
+
+    Unless a row function of the model runs after it, which may compute the
+    value (``dumpplan`` then checks every row it makes), every row would get
+    NULL, which the database refuses (#14).
+    """
+    problems = []
+    for index, op in enumerate(operations):
+        if not (isinstance(op, AddField) and op.default is None):
+            continue
+        label = _label_after(operations[index + 1 :], op.model_label)
+        if label is None:
+            continue
+        try:
+            f = apps.get_model(label)._meta.get_field(op.name)
+        except (LookupError, FieldDoesNotExist):
+            continue
+        if _fill(f) is _no_fill:
+            problems.append(
+                f"{op.step}: {op.describe()} gives NULL to the field '{op.name}' of "
+                f"'{label}', which is NOT NULL and has no default, and no row "
+                "function of the model runs after it: the database would refuse "
+                "every row. Give a default (a value, or a function of the row), or "
+                "compute the value in a row function after the add_field."
+            )
+    return problems
+
+
+def _label_after(operations: tuple[Operation, ...], label: str) -> str | None:
+    """Return the current label of the model *label* after *operations*.
+
+    ``None`` when a row function of it runs (it may fill the field) or it
+    is removed.
+    """
+    for op in operations:
+        if op.model_label != label:
+            continue
+        if isinstance(op, RowTransform | RemoveModel):
+            return None
+        if isinstance(op, RenameModel):
+            label = op.new_label
+    return label
 
 
 def _migrated_schema(
@@ -144,16 +219,21 @@ def _match(upgrade: UpgradePlan) -> None:
         try:
             model = apps.get_model(label)
         except LookupError:
-            upgrade.problems.append(_missing_model(label, origins.get(label, label)))
+            source = origins.get(label, label)
+            upgrade.problems.append(
+                _missing_model(label, source, upgrade.dump_versions)
+            )
             continue
         target = _target(upgrade, label, model, names)
+        origin = origins.get(label)
+        if origin is not None:
+            # Also when its fields do not fit: the model is changed, not removed.
+            upgrade.sources[origin] = label
         if target is None:
             continue
         upgrade.targets[label] = target
-        origin = origins.get(label)
         if origin is None:
             continue
-        upgrade.sources[origin] = label
         if origin != label:
             old_app, _, old_model = origin.partition(".")
             new_key = (model._meta.app_label, model._meta.model_name or "")
@@ -164,15 +244,19 @@ def _match(upgrade: UpgradePlan) -> None:
             upgrade.direct.add(origin)
 
 
-def _missing_model(label: str, origin: str) -> str:
+def _missing_model(label: str, origin: str, dumped: Mapping[str, str]) -> str:
     app = origin.partition(".")[0]
     if app not in apps.app_configs:
         # A site that lost an app says so first: the usual fix is settings (#14).
+        version = dumped.get(app, "?")
         return (
             f"model '{label}' is in the dump but its app '{app}' is not installed: "
-            f"add '{app}' to INSTALLED_APPS, or drop its rows with "
-            f"m.remove_model('{label}') in a migrator of a module of "
-            "LINO_MIGRATE['MIGRATORS']"
+            f"add '{app}' to INSTALLED_APPS; or leave its rows out of the restore "
+            f"with --exclude {app} (run DIR/restore.py --exclude {app}, or "
+            f"restoredump --exclude {app}; dumpplan --exclude {app} checks it); or "
+            f"drop them with m.remove_model('{label}') in a migrator "
+            f"@migrator('{app}', V), V above the dump's {app} {version}, in a "
+            "module listed in LINO_MIGRATE['MIGRATORS']"
         )
     return (
         f"model '{label}' is in the dump but not in the current code, and no "

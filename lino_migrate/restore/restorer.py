@@ -27,6 +27,7 @@ from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
 from lino_migrate.restore.schema_setup import create_schema
+from lino_migrate.restore.selection import without_models
 from lino_migrate.restore.sequences import (
     Sequence,
     pin_sequences,
@@ -115,6 +116,7 @@ def restore(
     sample: int = 0,
     accept_edits: bool = False,
     migrate: bool = False,
+    exclude: Iterable[str] = (),
 ) -> RestoreReport:
     """Restore the dump whose ``restore.py`` is *script* into database *using*.
 
@@ -138,6 +140,9 @@ def restore(
     :param accept_edits: accept data files edited by hand (their checksums
         differ from ``restore.py``'s); they are listed in
         :attr:`RestoreReport.edits`.
+    :param exclude: app labels or ``app_label.Model``: their rows are left out
+        and their tables left as they are (``--exclude``; see
+        :func:`~lino_migrate.restore.selection.without_models`).
     :param migrate: once the dump is verified and planned, run ``migrate
         --run-syncdb`` when the database is not fully migrated (#13). It is
         not part of the restore's transaction: a failed restore leaves the
@@ -151,6 +156,7 @@ def restore(
         script = script / "restore.py"
     meta = read_meta(script)
     edits = verify_files(meta, accept_edits=accept_edits)
+    meta = without_models(meta, exclude)
     upgrade = plan_upgrade(meta, registry)
     schema = (
         create_schema(using, simulate=simulate, progress=progress) if migrate else None

@@ -10,8 +10,10 @@ outside its column's range, a text longer than its ``varchar`` or holding a
 NUL (PostgreSQL), a primary key twice, a foreign key to a row that a model
 restored from the dump lacks (#12).
 
-What only the database knows is left to the restore and its ``--simulate``:
-foreign keys to models the dump does not restore, unique constraints other
+A foreign key to a model the dump does not restore (left out by ``dump2py
+--exclude``, skipped by ``--tolerate``) must point to rows the target
+database keeps: they are looked up there (#14). What only the database
+knows is left to the restore and its ``--simulate``: unique constraints other
 than the primary key, check constraints, values a column type parses
 (``inet``, ``numeric`` precision), natural keys the target lacks, and rows
 that hooks add.
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.exceptions import DumpFormatError, LoadError, plural
@@ -42,7 +44,7 @@ from lino_migrate.restore.router import RowRouter, decoded_dicts
 from lino_migrate.schema import model_label, value_field
 from migrations_registry import RegistryError
 
-__all__ = ["SHOWN", "row_problems"]
+__all__ = ["SHOWN", "kept_references", "row_problems"]
 
 #: Problems listed; the others are counted.
 SHOWN = 20
@@ -174,7 +176,8 @@ class _StandIn:
     #: per model label, the primary keys of its rows
     keys: dict[str, set[Any]] = field(default_factory=dict)
     #: per (model label, field name, target label), the foreign key values
-    refs: dict[tuple[str, str, str], set[Any]] = field(default_factory=dict)
+    #: (as keys) and the values as the loader writes them
+    refs: dict[tuple[str, str, str], dict[Any, Any]] = field(default_factory=dict)
     #: labels of models written with keys unknown until then (deferred rows)
     unkeyed: set[str] = field(default_factory=set)
     tables: dict[int, _Table] = field(default_factory=dict)
@@ -207,8 +210,8 @@ class _StandIn:
                     )
                 elif column.refers is not None and value is not None:
                     self.refs.setdefault(
-                        (table.label, column.name, column.refers), set()
-                    ).add(_key(value))
+                        (table.label, column.name, column.refers), {}
+                    ).setdefault(_key(value), value)
             if table.keyed and pk is not None:
                 key = _key(pk)
                 if key in keys:
@@ -268,21 +271,53 @@ class _StandIn:
         return _Column(index, name, f.null, bounds, length, _refers(f))
 
     def check_references(self, restored: set[str]) -> None:
-        """Record every foreign key to a row that a restored model lacks."""
+        """Record every foreign key to a row that a restored model lacks.
+
+        A foreign key to a model that is not restored points to rows the
+        target database keeps: they are looked up there (#14).
+        """
         # A model with a refused row lacks it here, not in the dump.
         refused = {e.model_label for e in self.errors}
         for (label, name, target), values in self.refs.items():
-            if target not in restored or target in self.unkeyed | refused:
+            if target not in restored:
+                self._check_kept(label, name, target, values)
                 continue
-            missing = values - self.keys.get(target, set())
+            if target in self.unkeyed | refused:
+                continue
+            missing = values.keys() - self.keys.get(target, set())
             if missing:
-                shown = ", ".join(repr(v) for v in sorted(missing, key=repr)[:5])
-                more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
                 problem = (
-                    f"points to {target} rows that the dump lacks ({shown}{more}); "
-                    "the restore empties that table first"
+                    f"points to {target} rows that the dump lacks "
+                    f"({_shown(missing)}); the restore empties that table first"
                 )
                 self.errors.append(LoadError(label, problem, field=name))
+
+    def _check_kept(
+        self, label: str, name: str, target: str, values: dict[Any, Any]
+    ) -> None:
+        """Record the values of a foreign key to *target* that the database lacks."""
+        alias = self.connection.alias
+        try:
+            with transaction.atomic(using=alias):
+                missing = _missing_rows(self.connection, target, list(values.values()))
+        except DatabaseError as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else "an error"
+            problem = (
+                f"points to {target}, which the dump lacks, and the rows of "
+                f"{target} in database '{alias}' cannot be read ({reason})"
+            )
+            self.errors.append(LoadError(label, problem, field=name))
+            return
+        if missing:
+            problem = (
+                f"points to {target} rows that neither the dump nor database "
+                f"'{alias}' holds ({_shown({_key(v) for v in missing})}): the dump "
+                f"lacks {target} (dump2py --exclude, or --tolerate) and the restore "
+                f"keeps the rows of {target} that '{alias}' has. Restore into a "
+                f"database that holds them, dump without --exclude, or exclude "
+                f"{label} too"
+            )
+            self.errors.append(LoadError(label, problem, field=name))
 
     def report(self) -> list[str]:
         """Return the problems found, at most :data:`SHOWN`, then their count."""
@@ -293,6 +328,61 @@ class _StandIn:
             *found[:SHOWN],
             f"... and {plural(len(found) - SHOWN, 'more problem')} in the rows",
         ]
+
+
+def _shown(values: set[Any]) -> str:
+    """Return at most five of *values*, and how many more there are."""
+    shown = ", ".join(repr(v) for v in sorted(values, key=repr)[:5])
+    return shown + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+
+
+#: Values looked up per query.
+_CHUNK = 500
+
+
+def _missing_rows(
+    connection: BaseDatabaseWrapper, label: str, values: list[Any]
+) -> list[Any]:
+    """Return the primary key *values* that model *label*'s table lacks.
+
+    Counted per chunk; the values of a chunk that lacks some are looked up
+    one by one, so that every value is compared as the database compares it.
+    """
+    model = apps.get_model(label)
+    qn = connection.ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None
+    table, column = qn(model._meta.db_table), qn(pk.column)
+    missing = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            sql = f"SELECT COUNT(*) FROM {table} WHERE {column} IN ({marks})"
+            cursor.execute(sql, chunk)
+            if cursor.fetchone()[0] == len(chunk):
+                continue
+            for value in chunk:
+                cursor.execute(f"SELECT 1 FROM {table} WHERE {column} = %s", [value])
+                if cursor.fetchone() is None:
+                    missing.append(value)
+    return missing
+
+
+def kept_references(upgrade: UpgradePlan) -> list[tuple[str, str, str]]:
+    """Return ``(model, field, target)`` of each foreign key to a model not restored.
+
+    The restore keeps the rows of a model the dump lacks (left out by
+    ``dump2py --exclude``, skipped by ``--tolerate``): the target database
+    must hold every row that a restored row points to (#14).
+    """
+    found = []
+    for label, target in sorted(upgrade.targets.items()):
+        for f in target.columns:
+            refers = _refers(f)
+            if refers is not None and refers not in upgrade.targets:
+                found.append((label, f.name, refers))
+    return found
 
 
 def _refers(f: models.Field[Any, Any]) -> str | None:

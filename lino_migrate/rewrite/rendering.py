@@ -46,7 +46,7 @@ class MigratorOp:
     :param kind: ``rename_model``, ``remove_model``, ``rename_field``,
         ``remove_field``; ``add_field`` (a field that needs a value: written
         with ``default=None`` and a TODO); ``rows`` (a stub of a row function
-        that computes field *name*); ``note`` (a comment, *text*).
+        that computes field *name*, marked ``todo=True``); ``note`` (a comment, *text*).
     :param model_label: The model, labelled as it is when the step runs.
     :param name: The field, if the step is about one.
     :param new: The new label (``rename_model``) or field name (``rename_field``).
@@ -210,10 +210,12 @@ def _stub_names(operations: Sequence[MigratorOp]) -> dict[tuple[str, str], str]:
 
 
 def _stub(op: MigratorOp, name: str) -> list[str]:
+    """Return a row-function stub, marked ``todo=True`` so that plans refuse it (#14)."""
+    todo = f"TODO: compute row[{_quote(op.key)}] from the old fields, then remove todo=True"
     return [
-        f"@m.rows({_quote(op.model_label)})",
+        *_call("@m.rows", [_quote(op.model_label), "todo=True"]),
         f"def {name}(row):",
-        f"{INDENT}# TODO: compute row[{_quote(op.key)}] from the old fields",
+        f"{INDENT}# {todo}",
         f"{INDENT}return row",
     ]
 

@@ -26,7 +26,9 @@ model hold its rows ordered by primary key, as the dumper writes them:
 from __future__ import annotations
 
 import heapq
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, groupby
 from operator import itemgetter
@@ -72,7 +74,7 @@ from lino_migrate.upgrade.spool import Row, Spool
 from lino_migrate.versions import app_versions
 from migrations_registry import Registry, RegistryError
 
-__all__ = ["UpgradeResult", "upgrade_dump"]
+__all__ = ["UpgradeResult", "migrated_dump", "upgrade_dump"]
 
 Rename = dict[tuple[str, str], tuple[str, str]]
 
@@ -126,6 +128,26 @@ def upgrade_dump(
         (work / "restore.py").write_bytes(rewritten.code.encode("utf-8"))
         move_into_place(work, new, overwrite=overwrite)
     return result
+
+
+@contextmanager
+def migrated_dump(
+    old: Path | str, *, registry: Registry | None = None
+) -> Iterator[DumpMeta]:
+    """Yield the dump *old* migrated to the current code, verified, then remove it.
+
+    The dump is written by :func:`upgrade_dump` into a temporary directory
+    (``TMPDIR``), which is removed when the block ends: ``dumpcompare
+    --migrate`` compares what the migrators make of *old* (#14).
+
+    :raises LinoMigrateError: for a bad dump or a failed plan.
+
+    .. versionadded:: 0.3
+    """
+    with tempfile.TemporaryDirectory(prefix="lino-migrate-migrated-") as scratch:
+        migrated = Path(scratch) / "migrated"
+        upgrade_dump(old, migrated, registry=registry)
+        yield open_dump(migrated)
 
 
 def _metadata(

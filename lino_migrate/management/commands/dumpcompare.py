@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -11,6 +14,9 @@ from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.compare import DumpComparison, compare_dumps
 from lino_migrate.reports.comparetext import CompareSummary, write_json, write_text
 from lino_migrate.reports.progress import Progress
+from lino_migrate.restore.reader import open_dump
+from lino_migrate.restore.restorer import Advance
+from lino_migrate.upgrade.upgradedump import migrated_dump
 
 
 class Command(InterruptibleCommand):
@@ -35,6 +41,11 @@ class Command(InterruptibleCommand):
             help="The most rows shown per model for each of added, removed and "
             "changed in the text report (default 10).",
         )  # fmt: skip
+        parser.add_argument(
+            "--migrate", action="store_true",
+            help="Pass A through the migrators first, as upgradedump does, and "
+            "compare what they make of it with B.",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] < 0:
@@ -43,12 +54,10 @@ class Command(InterruptibleCommand):
         json = options["format"] == "json"
         progress = self.progress(options, json=json)
         try:
-            comparison = compare_dumps(
-                options["a"], options["b"], advance=progress.advance
-            )
-            models = len(comparison.labels)
-            with progress.shown(rows=comparison.rows, models=models):
-                summary = self._write(comparison, progress, options)
+            with _comparison(options, progress.advance) as comparison:
+                models = len(comparison.labels)
+                with progress.shown(rows=comparison.rows, models=models):
+                    summary = self._write(comparison, progress, options)
         except LinoMigrateError as e:
             raise CommandError(str(e), returncode=2) from e
         if summary.differs:
@@ -66,3 +75,14 @@ class Command(InterruptibleCommand):
             # Through the progress: the text goes above the bar (#14).
             return write_text(comparison, progress.write, options["limit"])
         return write_text(comparison, lambda text: None, options["limit"])
+
+
+@contextlib.contextmanager
+def _comparison(options: dict[str, Any], advance: Advance) -> Iterator[DumpComparison]:
+    """Yield the comparison of A (migrated, with ``--migrate``) and B."""
+    if not options["migrate"]:
+        yield compare_dumps(options["a"], options["b"], advance=advance)
+        return
+    b = open_dump(options["b"])
+    with migrated_dump(options["a"]) as a:
+        yield DumpComparison(a, b, advance, migrated_from=Path(options["a"]))

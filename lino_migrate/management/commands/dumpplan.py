@@ -13,6 +13,7 @@ from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.plantext import format_plan, plan_report
 from lino_migrate.restore.cli import connect
 from lino_migrate.restore.reader import open_dump
+from lino_migrate.restore.selection import without_models
 
 
 class Command(InterruptibleCommand):
@@ -33,10 +34,15 @@ class Command(InterruptibleCommand):
             help='The database the restore would write to (its tables are '
             'checked; nothing is written). Defaults to "default".',
         )  # fmt: skip
+        parser.add_argument(
+            "-e", "--exclude", action="append", default=[], metavar="APP[.Model]",
+            help="Plan the restore that leaves out an app or a model, as the "
+            "restore's --exclude does (repeatable).",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            meta = open_dump(options["dump"])
+            meta = without_models(open_dump(options["dump"]), options["exclude"])
             connect(options["database"])
         except LinoMigrateError as e:
             raise CommandError(str(e)) from e
