@@ -51,9 +51,10 @@ ALLOWED = {
         "conf", "dump", "exceptions", "format", "naturalkeys", "restore", "schema",
         "versions", "migrations_registry",
     },
+    "storage": {"dump", "exceptions"},
     "management": {
-        "lino_migrate", "conf", "dump", "exceptions", "lino", "reports", "restore",
-        "upgrade",
+        "lino_migrate", "conf", "dump", "exceptions", "format", "lino", "reports",
+        "restore", "storage", "upgrade",
     },
 }  # fmt: skip
 #: Modules allowed one more arrow than their part: the restore's command line

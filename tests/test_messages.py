@@ -108,6 +108,9 @@ SAMPLES: dict[str, Callable[[], BaseException]] = {
     "InvalidValueError": lambda: exceptions_module.InvalidValueError(
         "kitchen.sample", "x", "found str 'x', expected an int.", pk=1, field="rank"
     ),
+    "SettingError": lambda: exceptions_module.SettingError(
+        "SOURCE_DATE_EPOCH", "yesterday", "a whole number of seconds"
+    ),
     "LinoDumpError": lambda: exceptions_module.LinoDumpError(
         Path("/lino"), ["a.py, line 3: an argument that is not a literal: f(1)"]
     ),
@@ -117,6 +120,21 @@ SAMPLES: dict[str, Callable[[], BaseException]] = {
     ),
     "MakeMigratorError": lambda: exceptions_module.MakeMigratorError(
         "no app 'x'.", Path("/m.py"), 3
+    ),
+    "MediaConflictError": lambda: exceptions_module.MediaConflictError(
+        ["uploads/a.txt (FileSystemStorage at /srv/media)"]
+    ),
+    "MediaMissingError": lambda: exceptions_module.MediaMissingError(
+        ["kitchen.sample pk=1 field 'file': 'uploads/a.txt' (not found)"]
+    ),
+    "MediaWriteError": lambda: exceptions_module.MediaWriteError(
+        ["uploads/a.txt: Permission denied"]
+    ),
+    "NamePatternError": lambda: exceptions_module.NamePatternError(
+        "daily", "has not exactly one '{date:FORMAT}' field"
+    ),
+    "StorageError": lambda: exceptions_module.StorageError(
+        "backups", "not in settings.STORAGES (its aliases: default); add it there"
     ),
     "MigrateFailedError": lambda: exceptions_module.MigrateFailedError(
         "default", "SQLite /db", OSError("disk I/O error.")

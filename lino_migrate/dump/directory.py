@@ -34,6 +34,7 @@ import shutil
 import signal
 import stat
 import sys
+import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -42,6 +43,7 @@ from pathlib import Path
 from lino_migrate.exceptions import DumpExistsError, DumpWriteError, NotADumpError
 
 __all__ = [
+    "check_target",
     "checkpoint",
     "move_into_place",
     "prepare_target",
@@ -76,7 +78,11 @@ def checkpoint(name: str) -> None:
 
 
 def prepare_target(
-    target: Path, *, overwrite: bool, progress: Progress | None = None
+    target: Path,
+    *,
+    overwrite: bool,
+    progress: Progress | None = None,
+    archive: bool = False,
 ) -> None:
     """Tidy the parent of *target*, then check that a dump may be written there.
 
@@ -85,6 +91,8 @@ def prepare_target(
     (each reported through *progress* at level 1). Then *target* must be
     absent, or, with *overwrite*, a dump of this tool or an empty directory.
 
+    :param archive: *target* is an archive of a dump (``dump2py --archive``),
+        which only an archive of a dump of this tool may be (#15).
     :raises NotADumpError: when *target* exists and is not a dump of this tool.
     :raises DumpExistsError: when *target* is a dump and *overwrite* is false.
 
@@ -94,14 +102,22 @@ def prepare_target(
         if progress is not None:
             progress(message, 1)
     checkpoint("tidied")
-    _check(target, overwrite=overwrite)
+    check_target(target, overwrite=overwrite, archive=archive)
 
 
-def _check(target: Path, *, overwrite: bool) -> None:
+def check_target(target: Path, *, overwrite: bool, archive: bool = False) -> None:
+    """Check that a dump (an archive, with *archive*) may be written at *target*.
+
+    :raises NotADumpError: when *target* exists and is not a dump of this tool.
+    :raises DumpExistsError: when *target* is a dump and *overwrite* is false.
+    """
     if not os.path.lexists(target):
         return
-    found = _not_a_dump(target)
-    if found is not None:
+    if archive:
+        found = _not_an_archive(target)
+        if found is not None:
+            raise NotADumpError(target, found, NotADumpError.EXPECTED_ARCHIVE)
+    elif (found := _not_a_dump(target)) is not None:
         raise NotADumpError(target, found)
     if not overwrite:
         raise DumpExistsError(target)
@@ -128,6 +144,27 @@ def _not_a_dump(target: Path) -> str | None:
         return f"a directory whose restore.py cannot be read ({e.strerror})"
     if first != HEADER:
         return "a directory whose restore.py was not written by lino_migrate"
+    return None
+
+
+def _not_an_archive(target: Path) -> str | None:
+    """Return what *target* is if it is not an archive of a dump of this tool.
+
+    An archive of a dump starts with the member ``NAME/restore.py``, a
+    regular file that starts with :data:`HEADER` (#15).
+    """
+    mode = os.lstat(target).st_mode
+    if stat.S_ISLNK(mode) or not stat.S_ISREG(mode):
+        return "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+    try:
+        with tarfile.open(target, "r:") as tar:
+            first = tar.next()
+            script = tar.extractfile(first) if first and first.isreg() else None
+            head = script.read(len(HEADER)) if script else b""
+    except (tarfile.TarError, OSError, EOFError):
+        return "a file that is not a tar archive"
+    if first is None or not first.name.endswith("/restore.py") or head != HEADER:
+        return "a tar archive that lino_migrate did not write"
     return None
 
 
@@ -252,7 +289,7 @@ def move_into_place(work: Path, target: Path, *, overwrite: bool = False) -> Non
     checkpoint("written")
     _make_private(work)
     checkpoint("private")
-    _check(target, overwrite=overwrite)
+    check_target(target, overwrite=overwrite)
     checkpoint("checked")
     if not os.path.lexists(target):
         os.rename(work, target)

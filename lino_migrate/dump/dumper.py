@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +12,29 @@ from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT, creation_time
+from lino_migrate.dump.archive import (
+    archive_path,
+    move_archive_into_place,
+    write_archive,
+)
 from lino_migrate.dump.directory import (
     checkpoint,
     move_into_place,
     prepare_target,
+    temporary_directory,
     work_directory,
     writing,
 )
 from lino_migrate.dump.job import DumpJob, ModelOutcome
+from lino_migrate.dump.media import MediaCopy, copy_media
 from lino_migrate.dump.parallel import check_jobs, dump_in_parallel
 from lino_migrate.dump.snapshot import read_transaction
-from lino_migrate.exceptions import LinoMigrateError, plural
+from lino_migrate.exceptions import LinoMigrateError, MediaMissingError, plural
+from lino_migrate.format.compression import (
+    COMPRESSIONS,
+    CompressionError,
+    require_compression,
+)
 from lino_migrate.format.layout import (
     FORMAT,
     FileEntry,
@@ -33,7 +45,8 @@ from lino_migrate.naturalkeys import read_natural_keys
 from lino_migrate.schema import dumpable_models, left_out_models, model_label
 from lino_migrate.versions import app_versions, applied_migrations
 
-__all__ = ["DumpResult", "dump", "dumped_labels"]
+# COMPRESSIONS, the compressions dump() takes, is re-exported for the commands (#15).
+__all__ = ["COMPRESSIONS", "DumpResult", "dump", "dumped_labels"]
 
 Progress = Callable[[str, int], None]
 #: Called as ``advance(label, rows)``: *rows* more rows of model *label* done.
@@ -50,6 +63,8 @@ class DumpResult:
     skipped: dict[str, str] = field(default_factory=dict)
     #: models without a table on this database by design, and why (#13)
     left_out: dict[str, str] = field(default_factory=dict)
+    #: the media files copied and missing (``media=True``), else None
+    media: MediaCopy | None = None
 
     @property
     def rows(self) -> dict[str, int]:
@@ -79,6 +94,9 @@ def dump(
     jobs: int = 1,
     progress: Progress | None = None,
     advance: Advance | None = None,
+    media: bool = False,
+    compress: str | None = None,
+    archive: bool = False,
 ) -> DumpResult:
     """Dump every dumpable model of database *using* into directory *target*.
 
@@ -96,13 +114,29 @@ def dump(
     :param progress: called as ``progress(message, level)``.
     :param advance: called as ``advance(label, rows)`` when a model starts
         (*rows* 0) and when its rows are written (#14).
+    :param media: copy the files that the ``FileField``\\ s of the dumped rows
+        name into ``media/`` (:mod:`lino_migrate.dump.media`, #15).
+    :param compress: ``gzip``, ``xz`` or ``zstd`` to compress the data files
+        (:mod:`lino_migrate.format.compression`), ``None`` for none (#15).
+    :param archive: write one archive ``TARGET.tar`` instead of a directory
+        (:mod:`lino_migrate.dump.archive`); an existing one is replaced only
+        if it is an archive of a dump of this tool (#15).
     :raises DumpExistsError: when *target* exists and *overwrite* is false.
     :raises NotADumpError: when *target* exists and is not a dump of this tool.
     :raises DumpReadError: when a model cannot be read and *tolerate* is false.
+    :raises MediaMissingError: when a file a row names is missing and
+        *tolerate* is false.
     """
-    target = Path(target)
+    target = archive_path(Path(target)) if archive else Path(target)
     if max_row_count < 1:
         msg = f"--max-row-count must be at least 1, not {max_row_count}."
+        raise LinoMigrateError(msg)
+    try:
+        require_compression(compress)
+    except CompressionError as e:
+        raise LinoMigrateError(str(e)) from e
+    if media and archive:
+        msg = "An archive holds the data files only: dump media files into a directory."
         raise LinoMigrateError(msg)
     check_jobs(jobs, connections[using])
     models_ = dumpable_models(exclude, using)
@@ -113,19 +147,39 @@ def dump(
                 f"Left out {label}: no table on this database by design ({why}).", 1
             )
     report = _Report(progress, advance)
+    job = DumpJob(None, using, tolerate, max_row_count, {}, compress)
+    result = DumpResult(target, simulated=simulate, left_out=left_out)
     if simulate:
-        result = DumpResult(target, simulated=True, left_out=left_out)
-        _dump_into(None, models_, result, using, tolerate, max_row_count, jobs, report)
+        _dump_into(job, models_, result, jobs, report)
         return result
-    result = DumpResult(target, simulated=False, left_out=left_out)
+    result.media = MediaCopy() if media else None
+
+    def fill(work: Path) -> list[str]:
+        _dump_into(replace(job, work=work), models_, result, jobs, report)
+        return [entry.name for entry in result.files]
+
     with writing(target):
-        prepare_target(target, overwrite=overwrite, progress=progress)
-        with work_directory(target) as work:
-            _dump_into(
-                work, models_, result, using, tolerate, max_row_count, jobs, report
-            )
-            move_into_place(work, target, overwrite=overwrite)
+        prepare_target(target, overwrite=overwrite, progress=progress, archive=archive)
+        (_into_archive if archive else _into_directory)(target, overwrite, fill)
     return result
+
+
+def _into_directory(
+    target: Path, overwrite: bool, fill: Callable[[Path], list[str]]
+) -> None:
+    """Fill a temporary directory with *fill*, then move it to *target*."""
+    with work_directory(target) as work:
+        fill(work)
+        move_into_place(work, target, overwrite=overwrite)
+
+
+def _into_archive(
+    target: Path, overwrite: bool, fill: Callable[[Path], list[str]]
+) -> None:
+    """Fill a temporary directory with *fill*, then archive it as *target* (#15)."""
+    with temporary_directory(target) as work:
+        built = write_archive(work, target, fill(work))
+        move_archive_into_place(built, target, overwrite=overwrite)
 
 
 @dataclass
@@ -158,24 +212,25 @@ class _Report:
 
 
 def _dump_into(
-    work: Path | None,
+    job: DumpJob,
     models_: list[type[models.Model]],
     result: DumpResult,
-    using: str,
-    tolerate: bool,
-    max_row_count: int,
     jobs: int,
     report: _Report,
 ) -> None:
-    """Dump *models_* into *work* (``None``: simulate) in one read transaction."""
+    """Dump *models_* as *job* says (into ``job.work``, ``None``: simulate).
+
+    Everything is read in one read transaction; the natural keys, read in it
+    first, are given to *job*.
+    """
+    work, using = job.work, job.using
     connection = connections[using]
     files: list[FileEntry] = []
     schema: dict[str, Any] = {}
     with read_transaction(connection):
         versions = app_versions()
         migrations = applied_migrations(connection)
-        keys = read_natural_keys(using)
-        job = DumpJob(work, using, tolerate, max_row_count, keys)
+        job.keys = read_natural_keys(using)
         outcomes: Iterable[ModelOutcome]
         if jobs > 1:
             outcomes = dump_in_parallel(job, models_, jobs, connection)
@@ -191,9 +246,26 @@ def _dump_into(
             files += outcome.entries
             schema[label] = outcome.schema
             report.dumped(label, outcome.entries)
+        if work is not None and result.media is not None:
+            # In the read transaction: the files of the rows dumped (#15).
+            _copy_media(work, models_, result, using, job.tolerate)
     result.files = files
     if work is not None:
         _write_restore_script(work, connection, versions, migrations, result, schema)
+
+
+def _copy_media(
+    work: Path,
+    models_: list[type[models.Model]],
+    result: DumpResult,
+    using: str,
+    tolerate: bool,
+) -> None:
+    """Copy the media files of the models dumped; refuse missing ones unless *tolerate*."""
+    dumped = [m for m in models_ if model_label(m) not in result.skipped]
+    result.media = copy_media(work, dumped, using)
+    if result.media.missing and not tolerate:
+        raise MediaMissingError(result.media.missing)
 
 
 def _one_by_one(
@@ -219,11 +291,13 @@ def _write_restore_script(
         "CREATED": creation_time(),
         "DJANGO": django.__version__,
         "ENGINE": connection.settings_dict["ENGINE"],
-        "PARTIAL": bool(result.skipped),
+        "PARTIAL": bool(result.skipped or (result.media and result.media.missing)),
         "SKIPPED": result.skipped,
         "VERSIONS": versions,
         "MIGRATIONS": migrations,
         "SCHEMA": schema,
         "FILES": tuple(e.as_literal() for e in result.files),
     }
+    if result.media is not None:
+        meta.update(result.media.metadata())
     (work / "restore.py").write_text(render_restore_script(meta), encoding="utf-8")

@@ -47,6 +47,8 @@ class DumpJob:
     tolerate: bool
     max_row_count: int
     keys: dict[str, dict[Any, tuple[str, ...]]]
+    #: the compression of the data files, ``None`` for none (#15)
+    compression: str | None = None
 
     def dump_model(self, model: type[models.Model]) -> ModelOutcome:
         """Write the files of *model*, inside the caller's read transaction.
@@ -55,7 +57,7 @@ class DumpJob:
         :raises EncodeError: when a value cannot be written, unless tolerated.
         """
         info = describe(model)
-        writer = FileWriter(self.work, self.max_row_count)
+        writer = FileWriter(self.work, self.max_row_count, compression=self.compression)
         rows = _encoded_rows(model, info, connections[self.using], self.keys)
         try:
             if self.tolerate:

@@ -3,7 +3,9 @@
 Every data file is valid Python made of literals only, one row per line, so
 that a reader parses it in batches as :func:`ast.literal_eval` would
 (:mod:`lino_migrate.format.literals`) and never runs code from it. Output
-is deterministic: the same rows give the same bytes.
+is deterministic: the same rows give the same bytes. With a compression
+(:mod:`lino_migrate.format.compression`), the text is compressed as it is
+written; its sha256 and row count are those of the text (#15).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from lino_migrate.format.layout import FileEntry, ModelInfo, base_name, data_header
+from lino_migrate.format.compression import compressed_name, compressing
+from lino_migrate.format.layout import FileEntry, ModelInfo, data_file_name, data_header
 
 __all__ = ["FileWriter"]
 
@@ -28,23 +31,24 @@ class FileWriter:
     """Write the rows of one model into files of at most *max_rows* rows.
 
     With *directory* ``None`` nothing is written (``--simulate``); the rows are
-    still encoded, counted and hashed.
+    still encoded, counted and hashed. With a *compression* (``gzip``,
+    ``xz``, ``zstd``), the files are compressed and named accordingly.
     """
 
     directory: Path | None
     max_rows: int
     entries: list[FileEntry] = field(default_factory=list)
+    compression: str | None = None
 
     def write(
         self, info: ModelInfo, rows: Iterable[tuple[Any, ...]]
     ) -> list[FileEntry]:
         """Write *rows* of *info*'s model and return the files written."""
-        stem = base_name(info.label)
         header = data_header(info).encode()
         written: list[FileEntry] = []
         chunks = _chunks(iter(rows), self.max_rows)
         for number, chunk in enumerate(chunks, start=1):
-            name = f"{stem}.py" if number == 1 else f"{stem}_{number}.py"
+            name = compressed_name(data_file_name(info.label, number), self.compression)
             digest = hashlib.sha256(header)
             count = 0
             with self._open(name) as out:
@@ -63,7 +67,34 @@ class FileWriter:
     def _open(self, name: str) -> IO[bytes]:
         if self.directory is None:
             return _NullFile()  # type: ignore[return-value]
-        return (self.directory / name).open("xb")
+        if self.compression is None:
+            return (self.directory / name).open("xb")
+        return _Compressed((self.directory / name).open("xb"), self.compression)  # type: ignore[return-value]
+
+
+class _Compressed:
+    """A new file written compressed: closing it ends the stream, then the file."""
+
+    def __init__(self, raw: IO[bytes], compression: str) -> None:
+        self.raw = raw
+        try:
+            self.stream = compressing(raw, compression)
+        except BaseException:
+            raw.close()
+            raise
+
+    def write(self, data: bytes) -> int:
+        """Compress and write *data*."""
+        return int(self.stream.write(data))
+
+    def __enter__(self) -> _Compressed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.stream.close()
+        finally:
+            self.raw.close()
 
 
 class _NullFile:

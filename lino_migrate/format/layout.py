@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import lino_migrate
+from lino_migrate.format.compression import uncompressed_name
+from lino_migrate.format.media import MEDIA_METADATA
 
 __all__ = [
     "CONTENT_TYPE",
@@ -161,7 +163,7 @@ def data_file_name(label: str, number: int) -> str:
 
 
 _LABEL = re.compile(r"\w+\.\w+")
-_CHUNK_SUFFIX = re.compile(r"(?:_[1-9][0-9]*)?\.py")
+_CHUNK_SUFFIX = re.compile(r"(?:_[1-9][0-9]*)?\.py(?:\.gz|\.xz|\.zst)?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -171,8 +173,9 @@ def metadata_problems(
     """Return what makes ``SCHEMA``, ``FILES`` and ``SKIPPED`` unlike a dump's.
 
     A model that ``--tolerate`` skipped is in ``SKIPPED`` only. Data files
-    have the names :func:`data_file_name` gives, each listed once: a name is
-    never a path. See :func:`unaccounted_models` too.
+    have the names :func:`data_file_name` gives, with the suffix of a
+    compression or none (:mod:`lino_migrate.format.compression`), each
+    listed once: a name is never a path. See :func:`unaccounted_models` too.
     """
     problems = [p for info in schema.values() if (p := _model_problem(info))]
     names: set[str] = set()
@@ -180,7 +183,7 @@ def metadata_problems(
         problem = _entry_problem(entry, schema, names)
         if problem:
             problems.append(problem)
-        names.add(entry.name)
+        names.add(uncompressed_name(entry.name))
     if not isinstance(skipped, dict):
         problems.append(f"SKIPPED is {skipped!r:.100}, not a dict of model labels")
     elif both := [label for label in skipped if label in schema]:
@@ -231,8 +234,11 @@ def _entry_problem(
     stem = base_name(entry.model)
     suffix = entry.name[len(stem) :] if entry.name.startswith(stem) else ""
     if not _CHUNK_SUFFIX.fullmatch(suffix):
-        return f"{where}, not a data file of {entry.model} ({stem}.py or {stem}_N.py)"
-    if entry.name in names:
+        return (
+            f"{where}, not a data file of {entry.model} ({stem}.py or "
+            f"{stem}_N.py, with .gz, .xz or .zst when compressed)"
+        )
+    if uncompressed_name(entry.name) in names:
         return f"{where} twice: each data file is loaded once"
     if entry.rows < 0:
         return f"{where} with {entry.rows} rows: a row count is not negative"
@@ -317,9 +323,14 @@ def render_restore_script(meta: dict[str, Any]) -> str:
 
     *meta* holds the values of ``FORMAT``, ``CREATED``, ``DJANGO``,
     ``ENGINE``, ``PARTIAL``, ``SKIPPED``, ``VERSIONS``, ``MIGRATIONS``,
-    ``SCHEMA`` and ``FILES``.
+    ``SCHEMA`` and ``FILES``, and may hold ``MEDIA`` and ``MEDIA_MISSING``
+    (:mod:`lino_migrate.format.media`).
     """
     body = "".join(_literal(name, meta[name]) for name in METADATA)
+    # A dump with media files (dump2py --media) records them after FILES.
+    body += "".join(
+        _literal(name, meta[name]) for name in MEDIA_METADATA if name in meta
+    )
     return (
         header_comment(meta["CREATED"]) + "\n"
         '"""Restore this dump: python manage.py run DIR/restore.py [--noinput].\n'

@@ -7,6 +7,7 @@ As text for a person (:func:`format_report`) or as a dict for JSON
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from lino_migrate.exceptions import plural
@@ -70,6 +71,7 @@ def report_dict(
         "migrators": list(report.migrators),
         "edits": list(report.edits),
         "violations": [violation.detail for violation in report.violations],
+        "media": None if report.media is None else asdict(report.media),
     }
 
 

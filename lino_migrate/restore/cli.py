@@ -20,6 +20,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from lino_migrate.exceptions import (
     DatabaseUnavailableError,
+    MediaWriteError,
     RehearsalFailedError,
     RestoreCancelledError,
     UsageError,
@@ -48,6 +49,12 @@ __all__ = [
 
 #: Why Lino's ``--quick`` changes nothing here.
 _QUICK = "this restore writes rows without calling full_clean() in any case."
+
+#: The options a caller of :func:`run_restore` may leave out.
+_DEFAULTS = {
+    "format": "text", "quick": False, "migrate": False, "media": False,
+    "overwrite_media": False, "exclude": [],
+}  # fmt: skip
 
 #: How many model labels and version differences the question names.
 _SHOWN = 5
@@ -137,6 +144,23 @@ def add_restore_options(parser: argparse.ArgumentParser) -> None:
         help="Leave the rows of an app or a model out of the restore; its table "
         "is left as it is (repeatable).",
     )
+    _add_media_options(parser)
+
+
+def _add_media_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--media`` and ``--overwrite-media`` (#15)."""
+    parser.add_argument(
+        "--media",
+        action="store_true",
+        help="Also put the dump's media files back into their storages, once "
+        "the rows are committed (a dump written with dump2py --media).",
+    )
+    parser.add_argument(
+        "--overwrite-media",
+        action="store_true",
+        help="With --media: replace a different file of the same name (an "
+        "identical one is always fine).",
+    )
 
 
 def main(
@@ -172,8 +196,7 @@ def run_restore(
     :param progress: the lines per file, and the bar on a terminal (#14).
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
-    defaults = {"format": "text", "quick": False, "migrate": False, "exclude": []}
-    args = argparse.Namespace(**{**defaults, **options})
+    args = argparse.Namespace(**{**_DEFAULTS, **options})
     meta = without_models(read_meta(Path(script)), args.exclude)
     # JSON is all a program reads on standard output: no other line (#14).
     verbosity = args.verbosity if args.format == "text" else 0
@@ -196,6 +219,8 @@ def run_restore(
             accept_edits=args.accept_edits,
             migrate=args.migrate,
             exclude=args.exclude,
+            media=args.media,
+            overwrite_media=args.overwrite_media,
         )
     if args.format == "json":
         found = report_dict(report, describe_database(args.database), meta.values)
@@ -204,7 +229,20 @@ def run_restore(
         write(format_report(report))
     if report.violations:
         raise RehearsalFailedError(len(report.violations))
+    _media_outcome(report, write if verbosity else None)
     return report
+
+
+def _media_outcome(
+    report: RestoreReport, write: Callable[[str], object] | None
+) -> None:
+    """Say what became of the media files; raise when some were not written."""
+    if report.media is None or report.simulated:
+        return
+    if write is not None:
+        write(report.media.summary() + "\n")
+    if report.media.failures:
+        raise MediaWriteError(report.media.failures)
 
 
 def _say_notes(
@@ -216,8 +254,22 @@ def _say_notes(
         # Said even with JSON, on standard error: never silently ignored (#13).
         (write if text else sys.stderr.write)(f"Note: --quick is ignored; {_QUICK}\n")
     if meta.partial and args.verbosity and text:
-        skipped = ", ".join(sorted(meta.values["SKIPPED"])) or "some models"
-        write(f"This dump is PARTIAL: it lacks {skipped}.\n")
+        skipped = ", ".join(sorted(meta.values["SKIPPED"]))
+        missing = _count(meta.values.get("MEDIA_MISSING"))
+        lacks = [skipped] if skipped else []
+        lacks += [plural(missing, "media file")] if missing else []
+        write(
+            f"This dump is PARTIAL: it lacks {' and '.join(lacks) or 'some models'}.\n"
+        )
+    media = _count(meta.values.get("MEDIA"))
+    if media and not args.media and args.verbosity and text:
+        count = plural(media, "media file")
+        write(f"Note: this dump holds {count}; --media restores them too.\n")
+
+
+def _count(value: object) -> int:
+    """Return how many items the metadata *value* lists (0 for anything else)."""
+    return len(value) if isinstance(value, tuple | list) else 0
 
 
 class _Parser(argparse.ArgumentParser):

@@ -19,11 +19,8 @@ from __future__ import annotations
 import ast
 import codecs
 import hashlib
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from io import BufferedReader
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +30,7 @@ from lino_migrate.exceptions import (
     DumpNotFoundError,
     plural,
 )
+from lino_migrate.format.compression import CompressionError
 from lino_migrate.format.layout import (
     FORMAT,
     FileEntry,
@@ -41,6 +39,15 @@ from lino_migrate.format.layout import (
     unaccounted_models,
 )
 from lino_migrate.format.literals import parse_rows
+from lino_migrate.restore.source import (
+    ArchiveSource,
+    DirectorySource,
+    DumpSource,
+    is_archive,
+    locate_dump,
+    opened,
+    script_text,
+)
 
 __all__ = [
     "DumpMeta",
@@ -48,6 +55,7 @@ __all__ = [
     "open_dump",
     "read_meta",
     "read_rows",
+    "script_text",
     "verify_files",
 ]
 
@@ -65,8 +73,6 @@ _OPTIONAL: dict[str, Any] = {
 PARSE_BATCH = 1000
 #: Bytes read from a data file at a time.
 BLOCK = 1 << 20
-#: The largest ``restore.py`` read: a thousand times that of a big site.
-MAX_SCRIPT_SIZE = 64 << 20
 #: The longest line before ``ROWS = (`` in a data file, in characters.
 MAX_HEADER_LINE = 1 << 20
 #: The most lines before ``ROWS = (`` in a data file.
@@ -74,24 +80,30 @@ MAX_HEADER_LINES = 100
 
 #: What reading a literal raises, hostile ones included.
 _LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
-#: Open without following a symbolic link, without waiting for a FIFO's writer.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
 
 @dataclass
 class DumpMeta:
     """The metadata recorded in the ``restore.py`` of a dump."""
 
+    #: the dump directory, or its archive
     directory: Path
     values: dict[str, Any]
     schema: dict[str, ModelInfo]
     files: tuple[FileEntry, ...]
+    #: where its files are read from; by default the files of *directory*
+    source: DumpSource = None  # type: ignore[assignment]
+    #: the name of its ``restore.py`` in :attr:`source`
+    script_name: str = "restore.py"
+
+    def __post_init__(self) -> None:
+        if self.source is None:
+            self.source = DirectorySource(self.directory)
+
+    @property
+    def script(self) -> Path:
+        """Return the path that names the dump's ``restore.py`` in messages."""
+        return self.source.path(self.script_name)
 
     @property
     def partial(self) -> bool:
@@ -107,13 +119,17 @@ class DumpMeta:
 def read_meta(script: Path) -> DumpMeta:
     """Return the metadata of the dump whose ``restore.py`` is *script*.
 
+    *script* may be a dump archive too: its ``restore.py`` is read (#15).
+
     :raises DumpFormatError: when the file is missing, not a regular file,
         too large, does not parse, lacks a required assignment, has a format
         this version cannot read, or its ``SCHEMA`` and ``FILES`` disagree.
     """
-    source = _script_source(script)
+    source, name = _source_of(script)
+    text = script_text(source, name)
+    script = source.path(name)
     try:
-        tree = ast.parse(source, filename=str(script))
+        tree = ast.parse(text, filename=str(script))
     except _LITERAL_ERRORS as e:
         msg = f"cannot parse the dump's restore.py: {_reason(e)}"
         raise DumpFormatError(script, msg) from None
@@ -148,7 +164,14 @@ def read_meta(script: Path) -> DumpMeta:
             f"format {FORMAT}; use the lino_migrate release that wrote the dump"
         )
         raise DumpFormatError(script, msg)
-    return _build_meta(script, values)
+    return _build_meta(source, name, values)
+
+
+def _source_of(script: Path) -> tuple[DumpSource, str]:
+    """Return where the dump of *script* (a ``restore.py`` or an archive) is read from."""
+    if is_archive(script):
+        return ArchiveSource(script), "restore.py"
+    return DirectorySource(script.parent), script.name
 
 
 def _reason(error: BaseException) -> str:
@@ -158,70 +181,8 @@ def _reason(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def _script_source(script: Path) -> str:
-    """Return the text of ``restore.py``, a regular file of bounded size."""
-    try:
-        with _open_regular(script, "the dump's restore.py") as file:
-            data = file.read(MAX_SCRIPT_SIZE + 1)
-    except OSError as e:
-        msg = f"cannot read the dump's restore.py: {e.strerror or e}"
-        raise DumpFormatError(script, msg) from e
-    if len(data) > MAX_SCRIPT_SIZE:
-        msg = (
-            f"restore.py is larger than {MAX_SCRIPT_SIZE} bytes; lino_migrate "
-            "never writes one that large: this is not the restore.py of a dump"
-        )
-        raise DumpFormatError(script, msg)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        msg = f"cannot read the dump's restore.py: not UTF-8: {e}"
-        raise DumpFormatError(script, msg) from None
-
-
-def _open_regular(path: Path, what: str) -> BufferedReader:
-    """Open *path* for reading, if it is a regular file and not a symbolic link.
-
-    Opening does not wait (a FIFO without a writer opens at once) and
-    :func:`os.fstat` then refuses anything but a regular file.
-
-    :raises DumpFormatError: for a link, a FIFO, a device, a directory, a
-        name with a NUL, or a file that cannot be opened.
-    """
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except (OSError, ValueError) as e:
-        if os.path.islink(path):
-            msg = (
-                f"{what} is a symbolic link; a dump holds regular files only. "
-                "Copy the dump with its links resolved (cp -rL) if you trust them"
-            )
-        else:
-            msg = f"cannot read {what}: {getattr(e, 'strerror', None) or e}"
-        raise DumpFormatError(path, msg) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            msg = f"{what} is {_kind(mode)}, not a regular file; a dump holds regular files only"
-            raise DumpFormatError(path, msg)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((name for test, name in kinds if test(mode)), "a special file")
-
-
-def _build_meta(script: Path, values: dict[str, Any]) -> DumpMeta:
+def _build_meta(source: DumpSource, name: str, values: dict[str, Any]) -> DumpMeta:
+    script = source.path(name)
     try:
         schema = {
             label: ModelInfo.from_literal(label, value)
@@ -238,7 +199,9 @@ def _build_meta(script: Path, values: dict[str, Any]) -> DumpMeta:
             f"({plural(len(problems), 'problem')}); restore from an intact copy:{listed}"
         )
         raise DumpFormatError(script, msg)
-    return DumpMeta(script.parent, values, schema, files)
+    if isinstance(source, ArchiveSource):
+        source.check_listed(entry.name for entry in files)
+    return DumpMeta(source.location, values, schema, files, source, name)
 
 
 def open_dump(path: Path | str, *, verify: bool = True) -> DumpMeta:
@@ -252,28 +215,6 @@ def open_dump(path: Path | str, *, verify: bool = True) -> DumpMeta:
     if verify:
         verify_files(meta)
     return meta
-
-
-def locate_dump(path: Path | str) -> Path:
-    """Return the ``restore.py`` of the dump at *path*, its directory or the file.
-
-    :raises DumpNotFoundError: when *path* does not exist, is a directory
-        without ``restore.py`` or a data file of a dump (#14).
-    """
-    path = Path(path)
-    if path.is_dir():
-        if not (path / "restore.py").exists():
-            raise DumpNotFoundError(path, "a directory without restore.py")
-        return path / "restore.py"
-    if not os.path.lexists(path):
-        raise DumpNotFoundError(path, "nothing: no such file or directory")
-    if path.name != "restore.py" and (path.parent / "restore.py").is_file():
-        raise DumpNotFoundError(
-            path,
-            f"a file in the dump '{path.parent}', not the dump itself",
-            f"Give the dump's directory '{path.parent}' (or its restore.py)",
-        )
-    return path
 
 
 def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
@@ -296,21 +237,23 @@ def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
             "for them (a model without rows has one empty file): restoring would "
             "empty their tables. Restore from an intact copy of the dump"
         )
-        raise DumpFormatError(meta.directory / "restore.py", msg)
+        raise DumpFormatError(meta.script, msg)
     edits = []
     files = list(meta.files)
     for index, entry in enumerate(files):
-        path = meta.directory / entry.name
+        path = meta.source.path(entry.name)
         digest = hashlib.sha256()
         try:
-            lines = _row_lines(path, meta.schema[entry.model], digest)
+            lines = _row_lines(
+                meta.source, entry.name, meta.schema[entry.model], digest
+            )
             rows = sum(len(batch) for _first, batch in lines)
             found = digest.hexdigest()
         except DumpFormatError:
             # A damaged file: its checksum says so first, when it has one.
-            found = _sha256(path)
-            if found != entry.sha256 and not accept_edits:
-                raise ChecksumError(path, entry.sha256, found) from None
+            sha256 = _sha256(meta.source, entry.name)
+            if sha256 not in (None, entry.sha256) and not accept_edits:
+                raise ChecksumError(path, entry.sha256, str(sha256)) from None
             raise
         if found != entry.sha256 and not accept_edits:
             raise ChecksumError(path, entry.sha256, found)
@@ -327,17 +270,20 @@ def verify_files(meta: DumpMeta, *, accept_edits: bool = False) -> list[str]:
     return edits
 
 
-def _sha256(path: Path) -> str:
-    """Return the sha256 of the data file *path*."""
+def _sha256(source: DumpSource, name: str) -> str | None:
+    """Return the sha256 of the data file *name*, uncompressed; ``None`` if unreadable."""
+    digest = hashlib.sha256()
     try:
-        with _open_regular(path, "the data file") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()
-    except OSError as e:
-        raise DumpFormatError(path, f"cannot read the data file: {e}") from e
+        with opened(source, name) as file:
+            while block := file.read(BLOCK):
+                digest.update(block)
+    except (DumpFormatError, CompressionError, OSError):
+        return None
+    return digest.hexdigest()
 
 
 def _row_lines(
-    path: Path, info: ModelInfo, digest: Any = None
+    source: DumpSource, name: str, info: ModelInfo, digest: Any = None
 ) -> Iterator[tuple[int, list[str]]]:
     """Yield the row lines of a data file in batches, with the first line's number.
 
@@ -347,9 +293,10 @@ def _row_lines(
 
     :raises DumpFormatError: for an unreadable, misshapen or truncated file.
     """
+    path = source.path(name)
     header: list[str] | None = []
     closed = False
-    reader = _LineReader(path, digest)
+    reader = _LineReader(source, name, digest)
     for first, lines in reader.blocks():
         start = 0
         if header is not None:
@@ -389,8 +336,9 @@ class _LineReader:
     not read into memory.
     """
 
-    def __init__(self, path: Path, digest: Any) -> None:
-        self.path, self.digest = path, digest
+    def __init__(self, source: DumpSource, name: str, digest: Any) -> None:
+        self.source, self.name, self.digest = source, name, digest
+        self.path = source.path(name)
         self.max_line: int | None = MAX_HEADER_LINE
 
     def blocks(self) -> Iterator[tuple[int, list[str]]]:
@@ -402,7 +350,7 @@ class _LineReader:
         decode = codecs.getincrementaldecoder("utf-8")().decode
         number, pending = 1, [""]
         try:
-            with _open_regular(self.path, "the data file") as file:
+            with opened(self.source, self.name) as file:
                 while block := file.read(BLOCK):
                     if self.digest is not None:
                         self.digest.update(block)
@@ -419,6 +367,8 @@ class _LineReader:
                     if self.max_line is not None:
                         self._check_length(number, ["".join(pending)])
                 pending.append(decode(b"", final=True))
+        except CompressionError as e:
+            raise DumpFormatError(self.path, str(e)) from None
         except OSError as e:
             raise DumpFormatError(self.path, f"cannot read the data file: {e}") from e
         except UnicodeDecodeError as e:
@@ -487,12 +437,12 @@ def read_rows(meta: DumpMeta, entry: FileEntry) -> Iterator[list[tuple[Any, ...]
     :raises DumpFormatError: when a row is not a literal tuple of the right
         size, or the row count differs from *entry*'s.
     """
-    path = meta.directory / entry.name
+    path = meta.source.path(entry.name)
     info = meta.schema[entry.model]
     digest = hashlib.sha256()
     pending: list[tuple[Any, ...]] | None = None
     count = 0
-    for first_line, chunk in _row_lines(path, info, digest):
+    for first_line, chunk in _row_lines(meta.source, entry.name, info, digest):
         rows = _parsed(path, first_line, chunk, len(info.fields))
         count += len(rows)
         if pending is not None:

@@ -23,6 +23,7 @@ from lino_migrate.format.layout import (
 from lino_migrate.restore.checks import check_foreign_keys
 from lino_migrate.restore.keymaps import ContentTypeIds, PermissionIds
 from lino_migrate.restore.loader import delete_rows
+from lino_migrate.restore.media import MediaReport, MediaRestore
 from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
@@ -79,6 +80,8 @@ class RestoreReport:
     edits: list[str] = field(default_factory=list)
     #: per model label, example rows before (dumped label) and after migration
     samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    #: what became of the dump's media files (``media=True``, #15)
+    media: MediaReport | None = None
 
     @property
     def written(self) -> int:
@@ -117,6 +120,8 @@ def restore(
     accept_edits: bool = False,
     migrate: bool = False,
     exclude: Iterable[str] = (),
+    media: bool = False,
+    overwrite_media: bool = False,
 ) -> RestoreReport:
     """Restore the dump whose ``restore.py`` is *script* into database *using*.
 
@@ -147,6 +152,13 @@ def restore(
         --run-syncdb`` when the database is not fully migrated (#13). It is
         not part of the restore's transaction: a failed restore leaves the
         schema it created.
+    :param media: put the dump's media files back into their storages once
+        the transaction committed (:mod:`lino_migrate.restore.media`, #15);
+        the files are verified before the first write. A file that cannot be
+        written then is listed in the report's ``media.failures``.
+    :param overwrite_media: replace a different file of the same name.
+    :raises MediaConflictError: when a media file's name is taken by another
+        file and *overwrite_media* is false (the restore is rolled back).
     :raises LinoMigrateError: for a bad dump or a row the database refuses.
     :raises SchemaKeptError: when the restore fails after *migrate* changed
         the schema.
@@ -157,6 +169,7 @@ def restore(
     meta = read_meta(script)
     edits = verify_files(meta, accept_edits=accept_edits)
     meta = without_models(meta, exclude)
+    files = _media(meta, media, overwrite_media)
     upgrade = plan_upgrade(meta, registry)
     schema = (
         create_schema(using, simulate=simulate, progress=progress) if migrate else None
@@ -165,11 +178,16 @@ def restore(
     report.migrators = [str(step) for step in upgrade.plan.steps]
     run = _Run(meta, upgrade, connections[using], report, progress, sample, advance)
     run.violations = report.violations if simulate else None
+    if files is not None:
+        files.start(upgrade)
+        run.media, report.media = files, files.report
     ctx = RestoreContext(using, meta, report)
     try:
         require_tables(upgrade, connections[using])
         with transaction.atomic(using=using):
             run.execute(hooks, ctx)
+            if files is not None:
+                files.check_targets()
             if simulate:
                 transaction.set_rollback(True, using=using)
     except LinoMigrateError as e:
@@ -179,7 +197,19 @@ def restore(
         raise
     finally:
         _clear_caches()
+    if files is not None and not simulate:
+        # Now if committed, else when the outer transaction commits (#15).
+        transaction.on_commit(files.write, using=using)
     return report
+
+
+def _media(meta: DumpMeta, media: bool, overwrite: bool) -> MediaRestore | None:
+    """Return the media files of *meta*, verified, when *media* asks for them."""
+    if not media:
+        return None
+    files = MediaRestore(meta, overwrite=overwrite)
+    files.verify()
+    return files
 
 
 #: Test hook (#12): with ``LINO_MIGRATE_KILL_AT=POINT`` in the environment,
@@ -201,6 +231,7 @@ class _Run:
     sample: int
     advance: Advance | None = None
     violations: list[LoadError] | None = None
+    media: MediaRestore | None = None
     kill_at: str | None = field(default_factory=lambda: os.environ.get(KILL_AT))
 
     def execute(self, hooks: dict[str, Any] | None, ctx: RestoreContext) -> None:
@@ -282,12 +313,18 @@ class _Run:
         if label in upgrade.direct:
             target = upgrade.targets[current]
             loader = router.direct_loader(target.model, self.meta.schema[label])
+            if self.media:
+                batches = self.media.direct(label, batches)
             for batch in batches:
                 loader.insert(batch, entry.name)
             self.report.model(current).written += loader.written
         else:
             rows = self._sampled(label, decoded_dicts(self.meta.schema[label], batches))
+            if self.media:
+                rows = self.media.dumped(label, rows)
             migrated = upgrade.plan.apply(label, rows, schema=upgrade.registry_schema)
+            if self.media:
+                migrated = self.media.migrated(migrated)
             try:
                 router.feed(self._sampled_output(migrated), entry.name)
             except RegistryError as e:

@@ -13,6 +13,7 @@ import ast
 from pathlib import Path
 
 from lino_migrate.exceptions import DumpFormatError
+from lino_migrate.restore.source import ArchiveSource, is_archive, script_text
 
 __all__ = ["HOOKS", "copied_code_warnings", "skipped_code"]
 
@@ -20,7 +21,7 @@ __all__ = ["HOOKS", "copied_code_warnings", "skipped_code"]
 HOOKS = ("before_restore", "after_restore")
 
 
-def skipped_code(script: Path) -> list[str]:
+def skipped_code(script: Path, text: str | None = None) -> list[str]:
     """Return a description of each piece of code in *script* that does something.
 
     Metadata assignments (upper-case names), the module docstring, hooks whose
@@ -28,10 +29,15 @@ def skipped_code(script: Path) -> list[str]:
     block are not code that a safe restore misses; anything else is named with
     its line.
 
+    :param text: the source of *script*, when it is read already (the
+        ``restore.py`` of an archive, #15).
     :raises DumpFormatError: when *script* cannot be read or parsed.
     """
+    if text is None and is_archive(script):
+        text = script_text(ArchiveSource(script))
     try:
-        tree = ast.parse(script.read_bytes(), filename=str(script))
+        source = script.read_bytes() if text is None else text
+        tree = ast.parse(source, filename=str(script))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError) as e:
         raise DumpFormatError(script, f"cannot read the dump's restore.py: {e}") from e
     found = []
@@ -94,7 +100,7 @@ def _does_nothing(body: list[ast.stmt]) -> bool:
     return all(_is_docstring(node) or isinstance(node, ast.Pass) for node in body)
 
 
-def copied_code_warnings(script: Path) -> list[str]:
+def copied_code_warnings(script: Path, text: str | None = None) -> list[str]:
     """Return a warning per piece of code that ``upgradedump`` copies from *script*.
 
     :raises DumpFormatError: when *script* cannot be read or parsed.
@@ -102,5 +108,5 @@ def copied_code_warnings(script: Path) -> list[str]:
     return [
         f"restore.py holds {code}, copied as it was (the new header says so): "
         "read it before running the new restore.py, or restore with restoredump."
-        for code in skipped_code(script)
+        for code in skipped_code(script, text)
     ]

@@ -35,10 +35,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-import django
-from django.db.migrations.loader import MigrationLoader
-
-from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT, creation_time
+from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
+from lino_migrate.dump.archive import (
+    archive_path,
+    move_archive_into_place,
+    write_archive,
+)
 from lino_migrate.dump.directory import (
     move_into_place,
     prepare_target,
@@ -46,12 +48,12 @@ from lino_migrate.dump.directory import (
     work_directory,
     writing,
 )
+from lino_migrate.dump.media import copy_media_directory
 from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import LoadError
 from lino_migrate.format.codec import literal_encoder
 from lino_migrate.format.layout import (
     CONTENT_TYPE,
-    FORMAT,
     PERMISSION,
     FileEntry,
     ModelInfo,
@@ -67,14 +69,18 @@ from lino_migrate.restore.plan import (
 from lino_migrate.restore.reader import DumpMeta, open_dump, read_rows
 from lino_migrate.restore.restorer import Advance, counted
 from lino_migrate.restore.router import decoded_dicts
-from lino_migrate.restore.safe import copied_code_warnings
-from lino_migrate.rewrite.restore_script import replace_metadata
 from lino_migrate.schema import describe, sort_models
+from lino_migrate.upgrade.newscript import (
+    KEEP,
+    check_media,
+    output_compression,
+    write_script,
+)
 from lino_migrate.upgrade.spool import Row, Spool
-from lino_migrate.versions import app_versions
 from migrations_registry import Registry, RegistryError
 
-__all__ = ["UpgradeResult", "migrated_dump", "upgrade_dump"]
+__all__ = ["KEEP", "UpgradeResult", "migrated_dump", "upgrade_dump"]
+
 
 Rename = dict[tuple[str, str], tuple[str, str]]
 
@@ -99,34 +105,42 @@ def upgrade_dump(
     max_row_count: int = DEFAULT_MAX_ROW_COUNT,
     registry: Registry | None = None,
     advance: Advance | None = None,
+    compress: str | None = KEEP,
+    archive: bool = False,
 ) -> UpgradeResult:
     """Write *new*, the dump *old* migrated to the current code.
 
     :param advance: called as ``advance(label, rows)`` per batch of rows read
         from the files of model *label* of *old* (#14).
+    :param compress: the compression of the new data files: ``gzip``, ``xz``,
+        ``zstd``, ``None`` for none, or :data:`KEEP`, that of *old* (#15).
+    :param archive: write *new* as one archive, ``NEW.tar`` (#15).
 
     :raises LinoMigrateError: for a bad dump, a failed plan, or *new* existing
         without *overwrite*.
     """
-    old, new = Path(old), Path(new)
+    old, new = Path(old), archive_path(Path(new)) if archive else Path(new)
     meta = open_dump(old)
     upgrade = plan_upgrade(meta, registry)
-    prepare_target(new, overwrite=overwrite)
+    compression = output_compression(meta, compress)
+    check_media(meta, archive)
+    prepare_target(new, overwrite=overwrite, archive=archive)
     # The spool is beside NEW, on the disk that receives the dump, rather than
     # in a temporary directory that may be held in memory.
-    with writing(new), work_directory(new) as work, temporary_directory(new) as spool:
+    into = temporary_directory if archive else work_directory
+    with writing(new), into(new) as work, temporary_directory(new) as spool:
         result = UpgradeResult(new)
-        writer = FileWriter(work, max_row_count)
+        writer = FileWriter(work, max_row_count, compression=compression)
         upgrader = _Upgrader(meta, upgrade, writer, str(spool), advance)
         schema, result.files = upgrader.write()
-        # Bytes, not text: universal newlines would turn CRLF into LF.
-        source = (meta.directory / "restore.py").read_bytes().decode("utf-8")
-        copied = copied_code_warnings(meta.directory / "restore.py")
-        values = _metadata(meta, schema, result.files)
-        rewritten = replace_metadata(source, values, copied_code=bool(copied))
-        result.warnings = rewritten.warnings + copied
-        (work / "restore.py").write_bytes(rewritten.code.encode("utf-8"))
-        move_into_place(work, new, overwrite=overwrite)
+        result.warnings = write_script(meta, work, schema, result.files)
+        if archive:
+            built = write_archive(work, new, [e.name for e in result.files])
+            move_archive_into_place(built, new, overwrite=overwrite)
+        else:
+            # MEDIA stays in restore.py as it was; its files come along (#15).
+            copy_media_directory(meta.directory, work)
+            move_into_place(work, new, overwrite=overwrite)
     return result
 
 
@@ -148,27 +162,6 @@ def migrated_dump(
         migrated = Path(scratch) / "migrated"
         upgrade_dump(old, migrated, registry=registry)
         yield open_dump(migrated)
-
-
-def _metadata(
-    meta: DumpMeta, schema: dict[str, Any], files: list[FileEntry]
-) -> dict[str, Any]:
-    graph = MigrationLoader(None, ignore_no_migrations=True).graph
-    leaves: dict[str, list[str]] = {}
-    for app, name in sorted(graph.leaf_nodes()):
-        leaves.setdefault(app, []).append(name)
-    return {
-        "FORMAT": FORMAT,
-        "CREATED": creation_time(),
-        "DJANGO": django.__version__,
-        "ENGINE": meta.values["ENGINE"],
-        "PARTIAL": meta.partial,
-        "SKIPPED": meta.values["SKIPPED"],
-        "VERSIONS": app_versions(),
-        "MIGRATIONS": {app: tuple(names) for app, names in leaves.items()},
-        "SCHEMA": schema,
-        "FILES": tuple(e.as_literal() for e in files),
-    }
 
 
 @dataclass

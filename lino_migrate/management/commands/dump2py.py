@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,23 @@ from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
 from lino_migrate.dump.dumper import DumpResult, dump, dumped_labels
 from lino_migrate.exceptions import LinoMigrateError, plural
+from lino_migrate.management.backups import (
+    add_backup_options,
+    check_backup_options,
+    dated_name,
+    remove_old,
+    say_removed,
+)
 from lino_migrate.management.base import InterruptibleCommand, confirm_overwrite
+from lino_migrate.management.output import (
+    add_output_options,
+    compression,
+    output_path,
+)
 from lino_migrate.reports.drift import check_database, format_report
 from lino_migrate.reports.progress import Progress
 from lino_migrate.restore.cli import unreadable
+from lino_migrate.storage import StoragePlace
 
 
 class Command(InterruptibleCommand):
@@ -28,7 +42,6 @@ class Command(InterruptibleCommand):
     requires_system_checks: list[str] = []  # noqa: RUF012
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("output", metavar="DIR", help="The directory to write.")
         parser.add_argument(
             "--noinput", "--no-input", action="store_false", dest="interactive",
             help="Never ask a question (replacing DIR still needs --overwrite).",
@@ -68,26 +81,57 @@ class Command(InterruptibleCommand):
             "-e", "--exclude", action="append", default=[], metavar="APP[.Model]",
             help="An app label or app_label.ModelName to leave out (repeatable).",
         )  # fmt: skip
+        add_backup_options(parser)  # DIR, --media, --storage, --name, --keep
+        add_output_options(parser)  # --compress, --archive
 
     def handle(self, *args: Any, **options: Any) -> None:
-        target = Path(options["output"])
+        check_backup_options(options)
         if options["simulate"]:
-            self._check(target, options)
+            self._check(Path(options["output"]), options)
             return
-        if options["format"] != "text":
-            msg = "--format json only applies to --simulate."
-            raise CommandError(msg, returncode=2)
         progress = self.progress(options)
         try:
-            prepare_target(target, overwrite=options["overwrite"], progress=progress)
-            if options["interactive"] and os.path.lexists(target):
-                confirm_overwrite(target, "Dump")
-            result = self._dump(target, options, progress)
+            name = dated_name(options)
+            if options["storage"]:
+                result, where = self._to_storage(name, options, progress)
+            else:
+                target = output_path({**options, "output": name})
+                result, where = self._to_directory(target, options, progress)
+            removed = remove_old(name, options)
         except DatabaseError as e:
             raise CommandError(str(unreadable(options["database"], e))) from e
         except (LinoMigrateError, LookupError) as e:
             raise CommandError(str(e)) from e
-        self._summarize(result, options["verbosity"])
+        self._summarize(result, where, options["verbosity"])
+        say_removed(self.stdout.write, removed, options["verbosity"])
+
+    def _to_directory(
+        self, target: Path, options: dict[str, Any], progress: Progress
+    ) -> tuple[DumpResult, str]:
+        """Dump into the directory *target*, replacing it if allowed and confirmed."""
+        prepare_target(
+            target,
+            overwrite=options["overwrite"],
+            progress=progress,
+            archive=options["archive"],
+        )
+        if options["interactive"] and os.path.lexists(target):
+            confirm_overwrite(target, "Dump")
+        return self._dump(target, options, progress), str(target)
+
+    def _to_storage(
+        self, name: str, options: dict[str, Any], progress: Progress
+    ) -> tuple[DumpResult, str]:
+        """Dump into a private directory, then save the files in the storage (#15)."""
+        place = StoragePlace(options["storage"])
+        exists = place.check_target(name, overwrite=options["overwrite"])
+        if exists and options["interactive"]:
+            confirm_overwrite(Path(place.describe(name)), "Dump")
+        with tempfile.TemporaryDirectory(prefix="lino-migrate-") as scratch:
+            local = Path(scratch) / "dump"
+            result = self._dump(local, options, progress)
+            place.upload(local, name, overwrite=options["overwrite"])
+        return result, place.describe(name)
 
     def _check(self, target: Path, options: dict[str, Any]) -> None:
         """Print the drift report; exit 1 on drift, 2 when the check fails."""
@@ -126,18 +170,27 @@ class Command(InterruptibleCommand):
                 jobs=options["jobs"],
                 progress=progress,
                 advance=progress.advance,
+                media=options["media"],
+                compress=compression(options),
+                archive=options["archive"],
             )
 
-    def _summarize(self, result: DumpResult, verbosity: int) -> None:
+    def _summarize(self, result: DumpResult, where: str, verbosity: int) -> None:
         if verbosity < 1:
             return
         counts = result.rows
+        media = ""
+        if result.media is not None:
+            media = f" and {plural(len(result.media.entries), 'media file')}"
         self.stdout.write(
             f"Wrote {plural(sum(counts.values()), 'row')} of "
-            f"{plural(len(counts), 'model')} in {plural(len(result.files), 'file')} "
-            f"to {result.path}."
+            f"{plural(len(counts), 'model')} in {plural(len(result.files), 'file')}"
+            f"{media} to {where}."
         )
         if result.skipped:
             self.stderr.write(
                 f"PARTIAL dump: skipped {', '.join(sorted(result.skipped))}."
             )
+        if result.media is not None and result.media.missing:
+            missing = "".join(f"\n- {m}" for m in result.media.missing)
+            self.stderr.write(f"PARTIAL dump: media files missing:{missing}")

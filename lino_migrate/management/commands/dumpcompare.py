@@ -30,8 +30,12 @@ class Command(InterruptibleCommand):
     requires_system_checks: list[str] = []  # noqa: RUF012
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("a", metavar="A", help="The first dump (directory).")
-        parser.add_argument("b", metavar="B", help="The second dump (directory).")
+        parser.add_argument(
+            "a", metavar="A", help="The first dump (directory or archive)."
+        )
+        parser.add_argument(
+            "b", metavar="B", help="The second dump (directory or archive)."
+        )
         parser.add_argument(
             "--format", choices=("text", "json"), default="text",
             help="text for a person (default), json for a program (every row).",

@@ -24,7 +24,9 @@ class Command(InterruptibleCommand):
     requires_system_checks: list[str] = []  # noqa: RUF012
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("dump", metavar="DIR", help="The dump directory.")
+        parser.add_argument(
+            "dump", metavar="DIR", help="The dump directory (or its archive)."
+        )
         parser.add_argument(
             "--format", choices=("text", "json"), default="text",
             help="text for a person (default), json for a program.",

@@ -17,6 +17,7 @@ from lino_migrate.management.base import (
     InterruptibleCommand,
 )
 from lino_migrate.restore.reader import locate_dump, read_meta
+from lino_migrate.restore.source import is_archive
 
 
 class Command(InterruptibleCommand):
@@ -39,7 +40,7 @@ class Command(InterruptibleCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
-        if not path.is_file():
+        if not path.is_file() or is_archive(path):
             raise CommandError(_not_a_script(path))
         saved = sys.argv
         sys.argv = [str(path), *options["script_args"]]
@@ -81,4 +82,10 @@ def _not_a_script(path: Path) -> str:
         )
     if path.is_dir():
         return f"'{path}' is a directory, not a script; run a Python file."
+    if is_archive(path):
+        return (
+            f"'{path}' is an archive, not a script. Restore a dump archive with "
+            f"`manage.py restoredump {path}`, or extract it (tar xf) and run "
+            "its restore.py."
+        )
     return f"No such file: '{path}'. Give the path of a Python script, such as a dump's restore.py."

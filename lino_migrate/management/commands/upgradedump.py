@@ -12,6 +12,11 @@ from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.directory import prepare_target
 from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.management.base import InterruptibleCommand, confirm_overwrite
+from lino_migrate.management.output import (
+    add_output_options,
+    compression,
+    output_path,
+)
 from lino_migrate.reports.progress import Progress
 from lino_migrate.restore.reader import open_dump
 from lino_migrate.upgrade.upgradedump import UpgradeResult, upgrade_dump
@@ -27,7 +32,9 @@ class Command(InterruptibleCommand):
     requires_system_checks: list[str] = []  # noqa: RUF012
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("old", metavar="OLD", help="The dump to upgrade.")
+        parser.add_argument(
+            "old", metavar="OLD", help="The dump to upgrade (directory or archive)."
+        )
         parser.add_argument("new", metavar="NEW", help="The directory to write.")
         parser.add_argument(
             "--noinput", "--no-input", action="store_false", dest="interactive",
@@ -41,12 +48,18 @@ class Command(InterruptibleCommand):
             "--max-row-count", type=int, default=DEFAULT_MAX_ROW_COUNT, metavar="N",
             help="The most rows per data file (default %(default)s).",
         )  # fmt: skip
+        add_output_options(parser, keep=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        new = Path(options["new"])
+        new = output_path(options, "new")
         progress = self.progress(options)
         try:
-            prepare_target(new, overwrite=options["overwrite"], progress=progress)
+            prepare_target(
+                new,
+                overwrite=options["overwrite"],
+                progress=progress,
+                archive=options["archive"],
+            )
             if options["interactive"] and os.path.lexists(new):
                 confirm_overwrite(new, "Upgrade")
             result = self._upgrade(Path(options["old"]), new, options, progress)
@@ -65,6 +78,8 @@ class Command(InterruptibleCommand):
                 overwrite=options["overwrite"],
                 max_row_count=options["max_row_count"],
                 advance=progress.advance,
+                compress=compression(options),
+                archive=options["archive"],
             )
 
     def _summarize(self, result: UpgradeResult, progress: Progress) -> None:

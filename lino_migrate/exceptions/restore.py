@@ -1,32 +1,18 @@
-"""Exceptions raised by lino_migrate.
-
-Library code raises these; management commands turn them into
-:class:`~django.core.management.CommandError`.
-"""
+"""The exceptions of a restore: the plan, the database, the command line, the rows."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+
+from lino_migrate.exceptions.base import LinoMigrateError, cause_of, full_stop, plural
 
 __all__ = [
-    "ChecksumError",
     "DatabaseNotReadyError",
     "DatabaseUnavailableError",
-    "DumpExistsError",
-    "DumpFormatError",
-    "DumpNotFoundError",
-    "DumpReadError",
-    "DumpWriteError",
-    "EncodeError",
     "ExcludeError",
     "InvalidValueError",
-    "LinoDumpError",
-    "LinoMigrateError",
     "LoadError",
-    "MakeMigratorError",
     "MigrateFailedError",
-    "NotADumpError",
     "RehearsalFailedError",
     "RehearsalNeedsSchemaError",
     "RestoreCancelledError",
@@ -35,161 +21,8 @@ __all__ = [
     "SequenceError",
     "UpgradeError",
     "UsageError",
+    "missing_tables_message",
 ]
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """Return *count* with its noun: ``1 row``, ``2 rows``, ``0 rows`` (#14).
-
-    :param nouns: the plural, when it is not *noun* + ``s`` (``"entries"``).
-    """
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
-
-
-def full_stop(text: str) -> str:
-    """Return *text* ending with one full stop, whatever a quoted cause ends with."""
-    text = text.rstrip()
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _cause(error: BaseException) -> str:
-    """Return what *error* says, as a sentence."""
-    return full_stop(str(error).strip() or type(error).__name__)
-
-
-class LinoMigrateError(Exception):
-    """Base class for errors raised by lino_migrate."""
-
-
-class DumpExistsError(LinoMigrateError, FileExistsError):
-    """The target directory of a dump exists already."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        super().__init__(
-            f"The dump directory '{path}' exists already. Choose another "
-            "directory or pass --overwrite to replace it."
-        )
-
-
-class NotADumpError(DumpExistsError):
-    """The target of a dump exists and is not a dump that may be replaced.
-
-    :param path: the target.
-    :param found: what it is, e.g. ``"a symbolic link"``.
-
-    .. versionadded:: 0.3
-    """
-
-    def __init__(self, path: Path, found: str) -> None:
-        self.path, self.found = path, found
-        LinoMigrateError.__init__(
-            self,
-            f"'{path}' exists already and is {found}, not a dump directory "
-            "written by lino_migrate (whose restore.py starts with '# Generated "
-            "by lino_migrate'); --overwrite replaces only such a dump. Nothing "
-            f"was written. Choose another directory, or move '{path}' away "
-            "yourself.",
-        )
-
-
-class DumpWriteError(LinoMigrateError):
-    """The operating system refused to write a dump (disk full, no permission).
-
-    :param path: the target of the dump.
-    :param error: the :class:`OSError`.
-    """
-
-    def __init__(self, path: Path, error: OSError) -> None:
-        self.path, self.error = path, error
-        where = f" ({error.filename})" if error.filename else ""
-        reason = str(error.strerror or error).rstrip(".")
-        super().__init__(
-            f"Could not write the dump '{path}': {reason}{where}. "
-            "Nothing was left behind, and a previous dump there is untouched. "
-            "Check that the directory is writable and the disk has room, or "
-            "choose another directory."
-        )
-
-
-class DumpReadError(LinoMigrateError):
-    """A model could not be read from the database while dumping."""
-
-    def __init__(self, model_label: str, error: BaseException) -> None:
-        self.model_label, self.error = model_label, error
-        super().__init__(
-            f"Could not read the rows of '{model_label}': {_cause(error)} "
-            "Fix the database (is it migrated?) or pass --tolerate to skip "
-            "this model and write a partial dump."
-        )
-
-
-class EncodeError(LinoMigrateError, ValueError):
-    """A database value has no representation in a dump."""
-
-    def __init__(
-        self,
-        model_label: str,
-        pk: object,
-        field: str,
-        value: object,
-        cause: BaseException | None = None,
-    ) -> None:
-        self.model_label, self.pk, self.field, self.value = (
-            model_label,
-            pk,
-            field,
-            value,
-        )
-        why = str(cause) if cause is not None and str(cause) else None
-        if why is None:
-            why = f"no dump encoding for {type(value).__name__}"
-        super().__init__(
-            f"Cannot write the value {value!r} of field '{field}' of "
-            f"'{model_label}' row pk={pk!r}: {full_stop(why)} Correct or remove the "
-            "value in the database, or leave the model out with --exclude."
-        )
-
-
-class DumpFormatError(LinoMigrateError, ValueError):
-    """A dump file is not in the format this version of lino_migrate reads."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        self.path, self.problem = path, problem
-        super().__init__(f"{path}: {problem}")
-
-
-class DumpNotFoundError(DumpFormatError):
-    """A path given as a dump is no dump: missing, a directory without
-    ``restore.py``, or a data file of a dump.
-
-    :param path: the path given.
-    :param found: what is there, e.g. ``"nothing"``.
-    :param hint: what to give instead, when known.
-
-    .. versionadded:: 0.3
-    """
-
-    def __init__(self, path: Path, found: str, hint: str | None = None) -> None:
-        self.found, self.hint = found, hint
-        hint = hint or (
-            "Give the directory that `manage.py dump2py DIR` wrote (or the "
-            "restore.py in it)"
-        )
-        super().__init__(path, f"not a dump: found {found}. {full_stop(hint)}")
-
-
-class ChecksumError(DumpFormatError):
-    """A data file of a dump differs from what its ``restore.py`` recorded."""
-
-    def __init__(self, path: Path, expected: str, found: str) -> None:
-        self.expected, self.found = expected, found
-        super().__init__(
-            path,
-            f"the sha256 is {found} but restore.py recorded {expected}: the "
-            "file was changed or damaged after the dump was written. Restore "
-            "from an intact copy of the dump.",
-        )
 
 
 class SchemaMismatchError(LinoMigrateError):
@@ -257,7 +90,7 @@ class MigrateFailedError(LinoMigrateError):
         self.database, self.target, self.error = database, target, error
         super().__init__(
             f"--migrate could not create the schema of database '{database}' "
-            f"({target}): `manage.py migrate --run-syncdb` failed: {_cause(error)} "
+            f"({target}): `manage.py migrate --run-syncdb` failed: {cause_of(error)} "
             "The migrations applied before the failure stay applied; no row of the "
             f"dump was restored. Fix the cause (`python manage.py migrate "
             f"--run-syncdb --database {database}` shows the whole error), then "
@@ -397,41 +230,6 @@ class ExcludeError(LinoMigrateError, ValueError):
         )
 
 
-class SettingError(LinoMigrateError, ValueError):
-    """A setting or environment variable that lino_migrate reads is wrong.
-
-    :param name: the setting, e.g. ``SOURCE_DATE_EPOCH``.
-    :param value: what it holds.
-    :param expected: what it should hold.
-
-    .. versionadded:: 0.3
-    """
-
-    def __init__(self, name: str, value: object, expected: str) -> None:
-        self.name, self.value, self.expected = name, value, expected
-        super().__init__(
-            f"{name} is {value!r}; expected {expected}. Correct it or unset it."
-        )
-
-
-class MakeMigratorError(LinoMigrateError, ValueError):
-    """A migrator cannot be generated; nothing was written.
-
-    :param problem: what was found and what to do.
-    :param path: the ``migrators.py`` concerned, if the problem is in it.
-    :param line: the line of *path* the problem is on, if known.
-    """
-
-    def __init__(
-        self, problem: str, path: Path | None = None, line: int | None = None
-    ) -> None:
-        self.problem, self.path, self.line = problem, path, line
-        where = ""
-        if path is not None:
-            where = f"{path}, line {line}: " if line is not None else f"{path}: "
-        super().__init__(f"{where}{problem}")
-
-
 class LoadError(LinoMigrateError):
     """A row could not be written; the restore was rolled back."""
 
@@ -514,7 +312,7 @@ class SequenceError(LinoMigrateError):
         self.sequence, self.table, self.error = sequence, table, error
         super().__init__(
             f"Could not alter the sequence {sequence} of table '{table}': "
-            f"{_cause(error)} A restore alters the sequences of the site's tables "
+            f"{cause_of(error)} A restore alters the sequences of the site's tables "
             "(without changing them) so that a failed restore sets them back; "
             "that needs the owner of the tables, as 'migrate' does. Restore as "
             "that user. The restore was rolled back; the database is unchanged."
@@ -529,30 +327,4 @@ class RehearsalFailedError(LinoMigrateError):
         super().__init__(
             f"The rehearsal found {plural(count, 'row')} the database refuses "
             "(listed above); the real restore would fail. Nothing was changed."
-        )
-
-
-class LinoDumpError(LinoMigrateError, ValueError):
-    """A dump of Lino's ``dump2py`` holds what cannot be read without running it.
-
-    Nothing was written.
-
-    :param directory: the Lino dump.
-    :param problems: one line per construct: file, line, what was found.
-
-    .. versionadded:: 0.3
-    """
-
-    def __init__(self, directory: Path, problems: list[str]) -> None:
-        self.directory, self.problems = directory, problems
-        shown = "".join(f"\n- {p}" for p in problems[:50])
-        more = f"\n- ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(
-            f"The Lino dump '{directory}' cannot be imported without running "
-            f"its code ({plural(len(problems), 'problem')}); nothing was "
-            f"written:{shown}{more}\nA Lino dump holds create_<table>() "
-            "functions and loader.save(create_<table>(...)) calls with literal "
-            "arguments, as Lino's dump2py writes them: correct or remove these "
-            "lines, or restore the dump with Lino's own restore.py if you trust "
-            "its code."
         )

@@ -1,0 +1,104 @@
+"""What ``upgradedump`` writes besides the rows: ``restore.py``, compression, media.
+
+The upgraded dump keeps the old ``restore.py`` with its metadata replaced
+(a person's hooks survive), the compression of the old dump unless told
+otherwise, and its media files, which an archive cannot hold yet (#15).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import django
+from django.db.migrations.loader import MigrationLoader
+
+from lino_migrate.conf import creation_time
+from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.format.compression import (
+    CompressionError,
+    compression_of,
+    require_compression,
+)
+from lino_migrate.format.layout import FORMAT, FileEntry
+from lino_migrate.restore.reader import DumpMeta
+from lino_migrate.restore.safe import copied_code_warnings
+from lino_migrate.restore.source import DirectorySource, script_text
+from lino_migrate.rewrite.restore_script import replace_metadata
+from lino_migrate.versions import app_versions
+
+__all__ = ["KEEP", "check_media", "output_compression", "write_script"]
+
+#: Keep the compression of the dump being upgraded (#15).
+KEEP = "keep"
+
+
+def check_media(meta: DumpMeta, archive: bool) -> None:
+    """Refuse to lose media files: an archive cannot hold them yet (#15).
+
+    :raises LinoMigrateError: when *meta* has media files and either side is
+        an archive.
+    """
+    if not meta.values.get("MEDIA"):
+        return
+    if archive or not isinstance(meta.source, DirectorySource):
+        msg = (
+            f"The dump {meta.directory} has media files, which an archive cannot "
+            "hold yet; upgrade it from a directory into a directory (without "
+            "--archive)."
+        )
+        raise LinoMigrateError(msg)
+
+
+def write_script(
+    meta: DumpMeta, work: Path, schema: dict[str, Any], files: list[FileEntry]
+) -> list[str]:
+    """Write the new ``restore.py`` into *work*: the old one, metadata replaced.
+
+    :return: the warnings: code copied from the old one, metadata not replaced.
+    """
+    # script_text() reads bytes: universal newlines would turn CRLF into LF.
+    source = script_text(meta.source, meta.script_name)
+    copied = copied_code_warnings(meta.script, source)
+    values = _metadata(meta, schema, files)
+    rewritten = replace_metadata(source, values, copied_code=bool(copied))
+    (work / "restore.py").write_bytes(rewritten.code.encode("utf-8"))
+    return rewritten.warnings + copied
+
+
+def output_compression(meta: DumpMeta, compress: str | None) -> str | None:
+    """Return the compression to write: *compress*, or with KEEP that of *meta*.
+
+    A dump written by this tool compresses all its data files alike; with
+    KEEP, the first file's compression is kept.
+
+    :raises LinoMigrateError: for a compression this Python cannot write.
+    """
+    if compress == KEEP:
+        compress = compression_of(meta.files[0].name) if meta.files else None
+    try:
+        require_compression(compress)
+    except CompressionError as e:
+        raise LinoMigrateError(str(e)) from e
+    return compress
+
+
+def _metadata(
+    meta: DumpMeta, schema: dict[str, Any], files: list[FileEntry]
+) -> dict[str, Any]:
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    leaves: dict[str, list[str]] = {}
+    for app, name in sorted(graph.leaf_nodes()):
+        leaves.setdefault(app, []).append(name)
+    return {
+        "FORMAT": FORMAT,
+        "CREATED": creation_time(),
+        "DJANGO": django.__version__,
+        "ENGINE": meta.values["ENGINE"],
+        "PARTIAL": meta.partial,
+        "SKIPPED": meta.values["SKIPPED"],
+        "VERSIONS": app_versions(),
+        "MIGRATIONS": {app: tuple(names) for app, names in leaves.items()},
+        "SCHEMA": schema,
+        "FILES": tuple(e.as_literal() for e in files),
+    }
