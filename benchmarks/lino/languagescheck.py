@@ -53,10 +53,11 @@ def _manage(python: str, project: Path, settings: str, *args: str) -> str:
         stdin=subprocess.DEVNULL,
     )
     if done.returncode:
-        sys.exit(
+        msg = (
             f"manage.py {' '.join(args)} ({settings}) failed with status "
             f"{done.returncode}:\n{done.stdout}{done.stderr}"
         )
+        raise RuntimeError(msg)
     return done.stdout
 
 
@@ -132,7 +133,16 @@ def compare(before: Path, after: Path) -> list[str]:
 
 
 def check(python: str, project: Path) -> int:
-    """Dump at ``en de fr``, restore at ``en de nl``; print and return problems."""
+    """Dump at ``en de fr``, restore at ``en de nl``; print problems, return 0 or 1."""
+    try:
+        return _check(python, project)
+    except RuntimeError as e:
+        print(f"FAILED: {e}")
+        return 1
+
+
+def _check(python: str, project: Path) -> int:
+    """Run the check; raise RuntimeError when a command fails."""
     for languages, suffix in (("en de fr", "fr"), ("en de nl", "nl")):
         database = str(project / ("default.db" if suffix == "fr" else "nl.db"))
         text = SETTINGS.format(languages=languages, database=database)

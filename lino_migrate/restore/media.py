@@ -21,8 +21,6 @@ A restore with ``--media``:
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from lino_migrate.exceptions import ChecksumError, DumpFormatError, MediaConflic
 from lino_migrate.format.media import MEDIA_DIRECTORY, measure, read_media
 from lino_migrate.restore.plan import UpgradePlan
 from lino_migrate.restore.reader import DumpMeta
+from lino_migrate.restore.source import open_regular
 
 if TYPE_CHECKING:
     from django.core.files.storage import Storage
@@ -44,13 +43,6 @@ __all__ = ["MediaReport", "MediaRestore"]
 
 #: The field types whose values name media files, as ``SCHEMA`` records them.
 FILE_TYPES = ("FileField", "ImageField")
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 Row = dict[str, Any]
 
 
@@ -275,15 +267,7 @@ def _index(names: tuple[str, ...], name: str) -> int | None:
 
 def _measure(path: Path) -> tuple[int, str]:
     """Return the size and sha256 of the regular file *path*, never following a link."""
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as e:
-        msg = f"cannot read the media file: {e.strerror or e}"
-        raise DumpFormatError(path, msg) from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            msg = "is not a regular file; a dump holds regular files only"
-            raise DumpFormatError(path, msg)
+    with open_regular(path, "the media file") as file:
         return measure(file)
 
 
