@@ -36,7 +36,8 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+# captured/ holds the output shown by the pages; its README is for developers.
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "captured/README.md"]
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3

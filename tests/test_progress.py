@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command, find_commands, load_command_class
+from rich.console import Console
 
 import lino_migrate
 from lino_migrate.exceptions import plural
@@ -364,6 +365,19 @@ def test_progress_bar_is_transient() -> None:
     assert ["app.one: 100 rows", "app.two: 100 rows", "app.three: 100 rows"] == _screen(
         output
     )
+
+
+def test_progress_bar_on_a_console_of_its_own() -> None:
+    """Given a console, the bar and the lines meanwhile go there, not to the stream."""
+    out, screen = io.StringIO(), io.StringIO()
+    console = Console(file=screen, record=True, force_terminal=True, width=100)
+    progress = Progress(out, 1, terminal=True, console=console)
+    with progress.shown(rows=300, models=3):
+        progress.advance("app.one", 0)
+        progress("app.one: 100 rows", 1)
+    assert "" == out.getvalue()
+    assert "app.one: 100 rows" in console.export_text()
+    assert "0/300 rows  0/3 models" in _plain(screen.getvalue())
 
 
 def test_command_progress_streams() -> None:

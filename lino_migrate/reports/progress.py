@@ -58,6 +58,9 @@ class Progress:
         drawn, and never one elsewhere.
     :param lines: whether to write lines at all (not beside a JSON report).
     :param color: whether the bar may use colors (``NO_COLOR`` is honoured too).
+    :param console: the rich console of the bar (and of the lines while it
+        is shown) instead of one on *stream*, *color* then unused: the docs
+        record one, with a clock of their own (#14).
     """
 
     def __init__(
@@ -68,8 +71,9 @@ class Progress:
         terminal: bool = False,
         lines: bool = True,
         color: bool = True,
+        console: Console | None = None,
     ) -> None:
-        self.stream, self.verbosity = stream, verbosity
+        self.stream, self.verbosity, self.console = stream, verbosity, console
         self.terminal = terminal and verbosity >= 1
         self.lines, self.color = lines, color
         self._bar: Bar | None = None
@@ -121,7 +125,9 @@ class Progress:
             yield self
             return
         self._by_rows = by_rows = rows is not None
-        self._bar = _bar(self.stream, color=self.color, by_rows=by_rows)
+        self._bar = _bar(
+            self.stream, color=self.color, by_rows=by_rows, console=self.console
+        )
         self._task = self._bar.add_task(
             "",
             total=rows if by_rows else models,
@@ -190,13 +196,16 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def _bar(stream: TextIO, *, color: bool, by_rows: bool) -> Bar:
+def _bar(
+    stream: TextIO, *, color: bool, by_rows: bool, console: Console | None = None
+) -> Bar:
     """Return a transient bar on *stream*: by rows with the time left, or by models."""
-    # None: rich reads NO_COLOR itself.
-    no_color = None if color else True
-    console = Console(
-        file=stream, force_terminal=True, no_color=no_color, highlight=False
-    )
+    if console is None:
+        # None: rich reads NO_COLOR itself.
+        no_color = None if color else True
+        console = Console(
+            file=stream, force_terminal=True, no_color=no_color, highlight=False
+        )
     return Bar(
         BarColumn(),
         _CountsColumn(),
