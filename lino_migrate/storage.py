@@ -4,7 +4,8 @@
 directory first, as always, then saves each file through the storage
 ``storages[ALIAS]`` under ``NAME/...``; ``restoredump --storage ALIAS NAME``
 (and ``dumpplan``, ``dumpcompare``) download a dump into a private temporary
-directory, where it is verified as any other.
+directory, where it is verified as any other. With ``--archive`` the dump is
+one file, ``NAME.tar``, saved and downloaded as it is (#15).
 
 A storage has no atomic rename, so the dump's ``restore.py`` is saved last
 and removed first: a dump without ``restore.py`` is incomplete, and nothing
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from django.core.files import File
 
-from lino_migrate.dump.directory import HEADER
-from lino_migrate.dump.retention import HEAD, created_of
+from lino_migrate.dump.archive import ARCHIVE_SUFFIX
+from lino_migrate.dump.directory import HEADER, archive_problem
+from lino_migrate.dump.retention import HEAD, archive_created, created_of
 from lino_migrate.exceptions import DumpExistsError, NotADumpError, StorageError
 
 if TYPE_CHECKING:
@@ -87,7 +89,7 @@ class StoragePlace:
     def _occupied(self, name: str) -> bool:
         """Return whether anything is stored under *name*."""
         path = self._join(name)
-        if self.storage.exists(path) or self.storage.exists(f"{path}/{SCRIPT}"):
+        if self._exists(path) or self._exists(f"{path}/{SCRIPT}"):
             return True
         try:
             dirs, files = self.storage.listdir(path)
@@ -95,10 +97,28 @@ class StoragePlace:
             return False
         return bool(dirs or files)
 
-    def not_a_dump(self, name: str) -> str | None:
-        """Return what *name* holds if it is not a dump of this tool, else None."""
+    def _exists(self, path: str) -> bool:
+        """Return whether *path* exists; a path through a file does not."""
+        try:
+            return bool(self.storage.exists(path))
+        except OSError:
+            return False
+
+    def is_archive(self, name: str) -> bool:
+        """Return whether *name* is to be read as an archive: ``NAME.tar``, no directory dump.
+
+        .. versionadded:: 0.4
+        """
+        return name.endswith(ARCHIVE_SUFFIX) and not self._exists(
+            self._join(name, SCRIPT)
+        )
+
+    def not_a_dump(self, name: str, *, archive: bool = False) -> str | None:
+        """Return what *name* holds if it is not a dump (or archive of one) of this tool."""
+        if archive:
+            return self._not_an_archive(name)
         script = self._join(name, SCRIPT)
-        if not self.storage.exists(script):
+        if not self._exists(script):
             return "files but no restore.py (an interrupted upload?)"
         try:
             with self.storage.open(script, "rb") as file:
@@ -109,25 +129,69 @@ class StoragePlace:
             return "a restore.py not written by lino_migrate"
         return None
 
-    def is_dump(self, name: str) -> bool:
-        """Return whether *name* is a complete dump of this tool."""
-        return self.not_a_dump(name) is None
+    def _not_an_archive(self, name: str) -> str | None:
+        """Return what the file *name* is if it is not an archive of a dump (#15)."""
+        try:
+            with self.storage.open(self._join(name), "rb") as file:
+                return archive_problem(file)
+        except OSError as e:
+            return f"a name that cannot be read as a file ({e.strerror or e})"
 
-    def check_target(self, name: str, *, overwrite: bool) -> bool:
+    def is_dump(self, name: str, *, archive: bool = False) -> bool:
+        """Return whether *name* is a complete dump (or archive of one) of this tool."""
+        return self.not_a_dump(name, archive=archive) is None
+
+    def check_target(
+        self, name: str, *, overwrite: bool, archive: bool = False
+    ) -> bool:
         """Return whether dump *name* exists; refuse it unless it may be replaced.
 
+        :param archive: *name* is the archive of a dump (``--archive``, #15).
         :raises NotADumpError: when *name* holds something that is not a dump.
         :raises DumpExistsError: when it is a dump and *overwrite* is false.
         """
         if not self._occupied(name):
             return False
-        found = self.not_a_dump(name)
+        found = self.not_a_dump(name, archive=archive)
         where = Path(self.describe(name))
         if found is not None:
+            if archive:
+                expected = NotADumpError.EXPECTED_ARCHIVE
+                raise NotADumpError(where, f"a name holding {found}", expected)
             raise NotADumpError(where, f"a name holding {found}")
         if not overwrite:
             raise DumpExistsError(where)
         return True
+
+    def upload_archive(self, local: Path, name: str, *, overwrite: bool) -> None:
+        """Save the archive file *local* as *name*, one file (#15).
+
+        An old archive of a dump *name* (with *overwrite*) is removed first.
+        An upload cut short leaves a truncated archive, which every reader
+        refuses (its files fail their checks) and ``--overwrite`` replaces.
+
+        :raises StorageError: when the storage saves it under another name.
+
+        .. versionadded:: 0.4
+        """
+        if self.check_target(name, overwrite=overwrite, archive=True):
+            self.remove(name, archive=True)
+        self._save(local, self._join(name), name)
+
+    def _save(self, local: Path, wanted: str, name: str) -> None:
+        """Save the local file *local* as *wanted*, part of the dump *name*."""
+        try:
+            with local.open("rb") as source:
+                saved = self.storage.save(wanted, File(source))
+        except OSError as e:
+            saved = f"nothing ({e.strerror or e})"
+        if saved != wanted:
+            msg = (
+                f"could not save {wanted}: saved {saved}. The dump {name} "
+                "there is incomplete and is never read; fix the cause, remove "
+                "what was saved under that name, and write it again"
+            )
+            raise StorageError(self.alias, msg)
 
     def upload(self, local: Path, name: str, *, overwrite: bool) -> list[str]:
         """Save the dump in directory *local* as *name*; ``restore.py`` last.
@@ -141,35 +205,32 @@ class StoragePlace:
             self.remove(name)
         names = sorted(_files(local), key=lambda n: (n == SCRIPT, n))
         for relative in names:
-            wanted = self._join(name, relative)
-            try:
-                with (local / relative).open("rb") as source:
-                    saved = self.storage.save(wanted, File(source))
-            except OSError as e:
-                saved = f"nothing ({e.strerror or e})"
-            if saved != wanted:
-                msg = (
-                    f"could not save {wanted}: saved {saved}. The dump {name} "
-                    "there is incomplete (no restore.py) and is never read; "
-                    "fix the cause, remove what was saved under that name, and "
-                    "write it again"
-                )
-                raise StorageError(self.alias, msg)
+            self._save(local / relative, self._join(name, relative), name)
         return names
 
     def fetch(self, name: str, into: Path, listed: Callable[[Path], list[str]]) -> Path:
         """Download dump *name* into the directory *into*; return its ``restore.py``.
 
+        An archive (:meth:`is_archive`) is downloaded as one file, whose
+        path is returned: it is read as an archive (#15).
+
         :param listed: given the downloaded ``restore.py``, returns the other
             files to download, relative names checked by the caller.
         :raises StorageError: when *name* is not a complete dump.
         """
-        found = self.not_a_dump(name) if self._occupied(name) else "nothing"
+        archive = self.is_archive(name)
+        found: str | None = "nothing"
+        if self._occupied(name):
+            found = self.not_a_dump(name, archive=archive)
         if found is not None:
             msg = (
                 f"{self._join(name)} holds {found}, not a complete dump of lino_migrate"
             )
             raise StorageError(self.alias, msg)
+        if archive:
+            local = into / PurePosixPath(name).name
+            self._download(self._join(name), local)
+            return local
         script = into / SCRIPT
         self._download(self._join(name, SCRIPT), script)
         for relative in listed(script):
@@ -188,19 +249,35 @@ class StoragePlace:
 
     def names(self) -> list[str]:
         """Return the names of the directories under the parent."""
-        try:
-            dirs, _files = self.storage.listdir(self.parent)
-        except FileNotFoundError:
-            return []
-        return sorted(dirs)
+        return self._listed()[0]
 
-    def created(self, name: str) -> str | None:
+    def archives(self) -> list[str]:
+        """Return the names of the files under the parent that end in ``.tar``."""
+        return [n for n in self._listed()[1] if n.endswith(ARCHIVE_SUFFIX)]
+
+    def _listed(self) -> tuple[list[str], list[str]]:
+        try:
+            dirs, files = self.storage.listdir(self.parent)
+        except FileNotFoundError:
+            return [], []
+        return sorted(dirs), sorted(files)
+
+    def created(self, name: str, *, archive: bool = False) -> str | None:
         """Return the ``CREATED`` of dump *name*, as written, or None."""
+        if archive:
+            with self.storage.open(self._join(name), "rb") as file:
+                return archive_created(file)
         with self.storage.open(self._join(name, SCRIPT), "rb") as file:
             return created_of(file.read(HEAD))
 
-    def remove(self, name: str) -> None:
-        """Remove dump *name*: ``restore.py`` first, then its files and directories."""
+    def remove(self, name: str, *, archive: bool = False) -> None:
+        """Remove dump *name*: ``restore.py`` first, then its files and directories.
+
+        An archive is one file, removed in one step.
+        """
+        if archive:
+            self.storage.delete(self._join(name))
+            return
         self.storage.delete(self._join(name, SCRIPT))
         for path in reversed(list(_walk(self.storage, self._join(name)))):
             self.storage.delete(path)

@@ -2,8 +2,9 @@
 
 The dump is written as a directory first, into a private temporary
 directory beside the target (:func:`~lino_migrate.dump.directory.temporary_directory`);
-the archive is then built in that directory from ``restore.py`` and the
-data files of ``FILES`` (:mod:`lino_migrate.format.archive` says how),
+the archive is then built in that directory from ``restore.py``, the
+data files of ``FILES`` and the media files of ``MEDIA``
+(:mod:`lino_migrate.format.archive` says how),
 flushed to disk, and renamed over the target in one step: after a crash the
 target is the old archive or the new one, whole. The temporary directory
 is removed at the end, or by the next dump into the same parent after a
@@ -20,9 +21,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lino_migrate.dump.directory import check_target, checkpoint
-from lino_migrate.format.archive import ARCHIVE_SUFFIX, archive_member
+from lino_migrate.format.archive import ARCHIVE_SUFFIX, archive_member, archive_name
 
-__all__ = ["archive_path", "move_archive_into_place", "write_archive"]
+__all__ = [
+    "ARCHIVE_SUFFIX",
+    "archive_name",
+    "archive_path",
+    "move_archive_into_place",
+    "write_archive",
+]
 
 #: The name of the archive while it is built, in the temporary directory.
 _BUILDING = ".archive.tar"
@@ -33,17 +40,16 @@ def archive_path(target: Path) -> Path:
 
     A *target* that ends in ``.tar`` already is the archive itself.
     """
-    if target.name.endswith(ARCHIVE_SUFFIX):
-        return target
-    return target.with_name(target.name + ARCHIVE_SUFFIX)
+    return target.with_name(archive_name(target.name))
 
 
 def write_archive(work: Path, target: Path, names: Iterable[str]) -> Path:
     """Write the archive of the dump in *work* into *work*; return its path.
 
     The members are ``TOP/restore.py``, then ``TOP/NAME`` for each of
-    *names*, in that order, where ``TOP`` is the name of *target* without
-    ``.tar``. The file is flushed to disk before it is returned.
+    *names* (data files, then ``media/FILE``), in that order, where ``TOP``
+    is the name of *target* without ``.tar``. The file is flushed to disk
+    before it is returned.
     """
     top = target.name.removesuffix(ARCHIVE_SUFFIX)
     building = work / _BUILDING

@@ -39,13 +39,17 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import IO
 
 from lino_migrate.exceptions import DumpExistsError, DumpWriteError, NotADumpError
+from lino_migrate.format.archive import script_head
 
 __all__ = [
+    "archive_problem",
     "check_target",
     "checkpoint",
     "move_into_place",
+    "not_an_archive",
     "prepare_target",
     "temporary_directory",
     "work_directory",
@@ -114,7 +118,7 @@ def check_target(target: Path, *, overwrite: bool, archive: bool = False) -> Non
     if not os.path.lexists(target):
         return
     if archive:
-        found = _not_an_archive(target)
+        found = not_an_archive(target)
         if found is not None:
             raise NotADumpError(target, found, NotADumpError.EXPECTED_ARCHIVE)
     elif (found := _not_a_dump(target)) is not None:
@@ -147,23 +151,35 @@ def _not_a_dump(target: Path) -> str | None:
     return None
 
 
-def _not_an_archive(target: Path) -> str | None:
-    """Return what *target* is if it is not an archive of a dump of this tool.
+def not_an_archive(target: Path) -> str | None:
+    """Return what *target* is if it is not an archive of a dump of this tool (#15).
 
-    An archive of a dump starts with the member ``NAME/restore.py``, a
-    regular file that starts with :data:`HEADER` (#15).
+    .. versionadded:: 0.4
     """
     mode = os.lstat(target).st_mode
     if stat.S_ISLNK(mode) or not stat.S_ISREG(mode):
         return "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
     try:
-        with tarfile.open(target, "r:") as tar:
-            first = tar.next()
-            script = tar.extractfile(first) if first and first.isreg() else None
-            head = script.read(len(HEADER)) if script else b""
-    except (tarfile.TarError, OSError, EOFError):
+        with target.open("rb") as file:
+            return archive_problem(file)
+    except OSError as e:
+        return f"a file that cannot be read ({e.strerror or e})"
+
+
+def archive_problem(file: IO[bytes]) -> str | None:
+    """Return what the open *file* is if it is not an archive of a dump of this tool.
+
+    An archive of a dump starts with the member ``NAME/restore.py``, a
+    regular file that starts with :data:`HEADER` (#15). Only that member is
+    read, as a stream: a file of a Django storage will do.
+
+    .. versionadded:: 0.4
+    """
+    try:
+        head = script_head(file, len(HEADER))
+    except (tarfile.TarError, EOFError):
         return "a file that is not a tar archive"
-    if first is None or not first.name.endswith("/restore.py") or head != HEADER:
+    if head != HEADER:
         return "a tar archive that lino_migrate did not write"
     return None
 

@@ -41,6 +41,7 @@ from lino_migrate.format.layout import (
     render_restore_script,
     rows_per_model,
 )
+from lino_migrate.format.media import MEDIA_DIRECTORY
 from lino_migrate.naturalkeys import read_natural_keys
 from lino_migrate.schema import dumpable_models, left_out_models, model_label
 from lino_migrate.versions import app_versions, applied_migrations
@@ -119,8 +120,9 @@ def dump(
     :param compress: ``gzip``, ``xz`` or ``zstd`` to compress the data files
         (:mod:`lino_migrate.format.compression`), ``None`` for none (#15).
     :param archive: write one archive ``TARGET.tar`` instead of a directory
-        (:mod:`lino_migrate.dump.archive`); an existing one is replaced only
-        if it is an archive of a dump of this tool (#15).
+        (:mod:`lino_migrate.dump.archive`), holding the media files too; an
+        existing one is replaced only if it is an archive of a dump of this
+        tool (#15).
     :raises DumpExistsError: when *target* exists and *overwrite* is false.
     :raises NotADumpError: when *target* exists and is not a dump of this tool.
     :raises DumpReadError: when a model cannot be read and *tolerate* is false.
@@ -135,9 +137,6 @@ def dump(
         require_compression(compress)
     except CompressionError as e:
         raise LinoMigrateError(str(e)) from e
-    if media and archive:
-        msg = "An archive holds the data files only: dump media files into a directory."
-        raise LinoMigrateError(msg)
     check_jobs(jobs, connections[using])
     models_ = dumpable_models(exclude, using)
     left_out = dict(left_out_models(using))
@@ -156,12 +155,19 @@ def dump(
 
     def fill(work: Path) -> list[str]:
         _dump_into(replace(job, work=work), models_, result, jobs, report)
-        return [entry.name for entry in result.files]
+        return [entry.name for entry in result.files] + _media_names(result.media)
 
     with writing(target):
         prepare_target(target, overwrite=overwrite, progress=progress, archive=archive)
         (_into_archive if archive else _into_directory)(target, overwrite, fill)
     return result
+
+
+def _media_names(media: MediaCopy | None) -> list[str]:
+    """Return ``media/NAME`` for each media file copied, in the order of ``MEDIA``."""
+    if media is None:
+        return []
+    return [f"{MEDIA_DIRECTORY}/{name}" for name in sorted(media.entries)]
 
 
 def _into_directory(

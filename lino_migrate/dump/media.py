@@ -14,7 +14,6 @@ unless ``--tolerate``, refuses the dump.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ from lino_migrate.schema import model_label
 if TYPE_CHECKING:
     from django.core.files.storage import Storage
 
-__all__ = ["MediaCopy", "copy_media", "copy_media_directory", "file_fields"]
+__all__ = ["MediaCopy", "copy_media", "file_fields"]
 
 #: Bytes copied at a time.
 BLOCK = 1 << 20
@@ -80,16 +79,6 @@ def copy_media(
             for pk, name in _names(model, file_field, using):
                 _copy_one(work, copy, model_label(model), pk, file_field, name)
     return copy
-
-
-def copy_media_directory(dump: Path, work: Path) -> None:
-    """Copy the ``media/`` of the dump *dump* into *work* (``upgradedump``).
-
-    Symbolic links are copied as links, never followed: a restore refuses them.
-    """
-    source = dump / MEDIA_DIRECTORY
-    if source.is_dir() and not source.is_symlink():
-        shutil.copytree(source, work / MEDIA_DIRECTORY, symlinks=True)
 
 
 def _names(

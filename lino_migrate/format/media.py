@@ -37,6 +37,7 @@ __all__ = [
     "MediaEntry",
     "MissingMedia",
     "measure",
+    "media_members",
     "media_problems",
     "name_problem",
     "read_media",
@@ -145,6 +146,17 @@ def read_media(values: dict[str, Any]) -> tuple[list[MediaEntry], list[str]]:
         except (TypeError, ValueError) as e:
             problems.append(f"MEDIA holds {item!r:.100}: {e}")
     return entries, problems + media_problems(entries)
+
+
+def media_members(values: dict[str, Any]) -> list[str]:
+    """Return ``media/NAME`` for each well-formed file of the ``MEDIA`` in *values*.
+
+    The files a dump holds under ``media/``, in the order of ``MEDIA``; an
+    entry that :func:`read_media` finds wrong is left out (a restore with
+    ``--media`` refuses it).
+    """
+    entries, _problems = read_media(values)
+    return [f"{MEDIA_DIRECTORY}/{e.name}" for e in entries if not name_problem(e.name)]
 
 
 def media_problems(entries: Sequence[MediaEntry]) -> list[str]:

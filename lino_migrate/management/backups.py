@@ -2,7 +2,9 @@
 
 Parsed and checked here, so that the command's ``handle()`` only delegates
 (#15); the work is done by :mod:`lino_migrate.dump.media`,
-:mod:`lino_migrate.storage` and :mod:`lino_migrate.dump.retention`.
+:mod:`lino_migrate.storage` and :mod:`lino_migrate.dump.retention`. Each goes
+with ``--archive``: the archive holds the media files, is saved through the
+storage as one file, and counts among the dated dumps.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from lino_migrate.dump.archive import archive_name
 from lino_migrate.dump.retention import (
     DumpPlace,
     LocalPlace,
@@ -78,13 +81,6 @@ def check_backup_options(options: Mapping[str, Any]) -> None:
     if options["format"] != "text":
         msg = "--format json only applies to --simulate."
         raise CommandError(msg, returncode=2)
-    together = [f"--{n}" for n in ("media", "storage", "keep") if options[n]]
-    if options.get("archive") and together:
-        msg = (
-            f"--archive does not go with {', '.join(together)} yet: an archive "
-            "holds the data files only. Write a directory instead."
-        )
-        raise CommandError(msg, returncode=2)
     if options["keep"] is not None and not options["name"]:
         msg = (
             "--keep needs --name: only dumps whose names match the pattern of "
@@ -120,10 +116,16 @@ def dated_name(options: Mapping[str, Any], now: dt.datetime | None = None) -> st
 
 
 def remove_old(target: str, options: Mapping[str, Any]) -> list[str]:
-    """Remove the dumps beside *target* beyond ``--keep``; return their names."""
+    """Remove the dumps beside *target* beyond ``--keep``; return their names.
+
+    Dated directories and dated archives of dumps count alike; with
+    ``--archive``, *target* names the archive ``TARGET.tar`` written (#15).
+    """
     if options["keep"] is None:
         return []
     pattern = NamePattern.parse(options["name"])
+    if options.get("archive"):
+        target = archive_name(target)
     place: DumpPlace
     if options["storage"]:
         parent, _, current = target.rpartition("/")

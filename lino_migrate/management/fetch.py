@@ -3,7 +3,8 @@
 ``restoredump --storage ALIAS NAME`` downloads the dump ``NAME`` from the
 storage into a private temporary directory (mode ``0700``), removed at the
 end, where it is verified and restored as a local dump. Only the files that
-its ``restore.py`` lists are downloaded, each under a checked name.
+its ``restore.py`` lists are downloaded, each under a checked name; an
+archive ``NAME.tar`` is downloaded as one file and read as an archive.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ __all__ = ["fetched"]
 
 @contextmanager
 def fetched(options: Mapping[str, Any]) -> Iterator[Path]:
-    """Yield the ``restore.py`` of the dump ``options["dump"]``, downloaded if stored.
+    """Yield the ``restore.py`` (or archive) of the dump ``options["dump"]``.
+
+    A dump in a storage is downloaded first (#15).
 
     :raises StorageError: for an unknown storage or an incomplete dump there.
     :raises DumpNotFoundError: for a local path that is not a dump.

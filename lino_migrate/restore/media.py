@@ -3,7 +3,8 @@
 A restore with ``--media``:
 
 1. verifies every file of the dump's ``MEDIA`` (a regular file under
-   ``media/``, its size and sha256) before the first write to the database;
+   ``media/`` of its directory or of its archive, its size and sha256)
+   before the first write to the database;
 2. while the rows are loaded, learns which files the restored rows name and
    in which storage (``field.storage`` of the current model): a migrator that
    changes the value of a ``FileField`` renames the file, which follows the
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from io import BufferedReader
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -34,7 +35,6 @@ from lino_migrate.exceptions import ChecksumError, DumpFormatError, MediaConflic
 from lino_migrate.format.media import MEDIA_DIRECTORY, measure, read_media
 from lino_migrate.restore.plan import UpgradePlan
 from lino_migrate.restore.reader import DumpMeta
-from lino_migrate.restore.source import open_regular
 
 if TYPE_CHECKING:
     from django.core.files.storage import Storage
@@ -88,7 +88,7 @@ class MediaRestore:
 
     def __init__(self, meta: DumpMeta, *, overwrite: bool = False) -> None:
         """Read the dump's ``MEDIA``."""
-        script = meta.directory / "restore.py"
+        script = meta.script
         if "MEDIA" not in meta.values:
             msg = (
                 "the dump holds no media files: it was written without "
@@ -111,27 +111,25 @@ class MediaRestore:
     def verify(self) -> None:
         """Check every media file: a regular file of the recorded size and sha256.
 
+        The files are read from the dump's source: its directory, or its
+        archive, in place (#15).
+
         :raises DumpFormatError: for a missing file, a link or a special file.
         :raises ChecksumError: for a file whose bytes differ.
         """
         for entry in self.entries.values():
-            path = self._path(entry.name)
-            size, digest = _measure(path)
+            with self._open(entry.name) as file:
+                size, digest = measure(file)
+            path = self.meta.source.path(_member(entry.name))
             if digest != entry.sha256:
                 raise ChecksumError(path, entry.sha256, digest)
             if size != entry.size:
                 msg = f"holds {size} bytes, restore.py recorded {entry.size}"
                 raise DumpFormatError(path, msg)
 
-    def _path(self, name: str) -> Path:
-        """Return the file of *name* in the dump; no part of it is a link."""
-        path = self.meta.directory / MEDIA_DIRECTORY
-        for part in name.split("/"):
-            path = path / part
-            if path.is_symlink():
-                msg = "is a symbolic link; a dump holds regular files only"
-                raise DumpFormatError(path, msg)
-        return path
+    def _open(self, name: str) -> BufferedReader:
+        """Open the dump's file of *name*; never through a symbolic link."""
+        return self.meta.source.open_raw(_member(name), "the media file")[0]
 
     def start(self, upgrade: UpgradePlan) -> None:
         """Use *upgrade* to find the current models of the rows loaded."""
@@ -238,8 +236,7 @@ class MediaRestore:
 
     def _write_one(self, write: _Write) -> None:
         entry = self.entries[write.source]
-        path = self._path(entry.name)
-        with path.open("rb") as source:
+        with self._open(entry.name) as source:
             if measure(source)[1] != entry.sha256:
                 msg = "the file of the dump changed since it was verified"
                 raise ValueError(msg)
@@ -265,10 +262,9 @@ def _index(names: tuple[str, ...], name: str) -> int | None:
     return names.index(name) if name in names else None
 
 
-def _measure(path: Path) -> tuple[int, str]:
-    """Return the size and sha256 of the regular file *path*, never following a link."""
-    with open_regular(path, "the media file") as file:
-        return measure(file)
+def _member(name: str) -> str:
+    """Return the name of the media file *name* in the dump: ``media/NAME``."""
+    return f"{MEDIA_DIRECTORY}/{name}"
 
 
 def _stored_digest(storage: Storage, name: str) -> str | None:

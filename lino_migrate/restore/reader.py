@@ -39,6 +39,7 @@ from lino_migrate.format.layout import (
     unaccounted_models,
 )
 from lino_migrate.format.literals import parse_rows
+from lino_migrate.format.media import media_members
 from lino_migrate.restore.source import (
     ArchiveSource,
     DirectorySource,
@@ -200,7 +201,7 @@ def _build_meta(source: DumpSource, name: str, values: dict[str, Any]) -> DumpMe
         )
         raise DumpFormatError(script, msg)
     if isinstance(source, ArchiveSource):
-        source.check_listed(entry.name for entry in files)
+        source.check_listed([e.name for e in files] + media_members(values))
     return DumpMeta(source.location, values, schema, files, source, name)
 
 

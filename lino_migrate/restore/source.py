@@ -8,7 +8,8 @@ hands out their bytes uncompressed (#15):
   files are opened, never through a symbolic link and without waiting (a
   FIFO or a device is refused, not read) (#12).
 * :class:`ArchiveSource`: the members of a ``.tar`` archive that
-  ``dump2py --archive`` wrote, read in place; nothing is extracted to disk.
+  ``dump2py --archive`` wrote (its media files included), read in place;
+  nothing is extracted to disk.
   The members are checked when the archive is opened
   (:func:`lino_migrate.format.archive.member_problem`).
 
@@ -87,7 +88,17 @@ class DirectorySource:
         return self.location / name
 
     def open_raw(self, name: str, what: str) -> tuple[BufferedReader, int]:
-        """Return the regular file *name* of the directory, and its size."""
+        """Return the regular file *name* of the directory, and its size.
+
+        *name* may name a file in a subdirectory (``media/NAME``): no part of
+        the path is followed through a symbolic link.
+        """
+        path = self.location
+        for part in name.split("/")[:-1]:
+            path = path / part
+            if path.is_symlink():
+                msg = "is a symbolic link; a dump holds regular files only"
+                raise DumpFormatError(path, msg)
         file = open_regular(self.location / name, what)
         return file, os.fstat(file.fileno()).st_size
 
@@ -221,6 +232,9 @@ class ArchiveSource:
                         self._refuse(f"it holds more than {MAX_MEMBERS} members")
                     name = self._member_name(info, top, members)
                     members[name] = (info.offset_data, info.size)
+                    # Only the offsets are kept, not every header: memory grows
+                    # little per media file (typeshed omits TarFile.members).
+                    tar.members.clear()  # type: ignore[attr-defined]
         except (tarfile.TarError, OSError, EOFError) as e:
             self._refuse(f"cannot read it as a tar archive: {e}")
         if "restore.py" not in members:
@@ -266,15 +280,19 @@ class ArchiveSource:
     def check_listed(self, names: Iterable[str]) -> None:
         """Refuse a member that is neither ``restore.py`` nor one of *names*.
 
-        :raises DumpFormatError: naming the members ``FILES`` does not list.
+        :param names: the data files of ``FILES`` and ``media/NAME`` for each
+            file of ``MEDIA``.
+        :raises DumpFormatError: naming the members ``FILES`` and ``MEDIA``
+            do not list.
         """
         expected = {"restore.py", *names}
         extra = [name for name in self.members if name not in expected]
         if extra:
             msg = (
                 f"the archive holds {', '.join(map(repr, extra[:5]))}, which FILES "
-                "does not list: an archive of a dump holds restore.py and the data "
-                "files of FILES only. Restore from an intact copy"
+                "and MEDIA do not list: an archive of a dump holds restore.py, the "
+                "data files of FILES and the media files of MEDIA (under media/) "
+                "only. Restore from an intact copy"
             )
             raise DumpFormatError(self.location, msg)
 
@@ -306,18 +324,37 @@ def locate_dump(path: Path | str) -> Path:
 
 
 class _Slice(io.RawIOBase):
-    """*size* bytes of *file* from its current position."""
+    """*size* bytes of *file* from its current position, seekable within them.
+
+    Seekable, so that a media file can be measured, then read again, and
+    given to a storage that asks for its size (#15).
+    """
 
     def __init__(self, file: BufferedReader, size: int) -> None:
-        self.file, self.left = file, size
+        self.file, self.start, self.size, self.at = file, file.tell(), size, 0
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.at
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.at, io.SEEK_END: self.size}[whence]
+        if base + offset < 0:
+            msg = f"negative seek position {base + offset}"
+            raise ValueError(msg)
+        self.at = base + offset
+        self.file.seek(self.start + min(self.at, self.size))
+        return self.at
+
     def readinto(self, buffer: Any) -> int:
-        data = self.file.read(min(len(buffer), self.left))
+        data = self.file.read(min(len(buffer), max(self.size - self.at, 0)))
         buffer[: len(data)] = data
-        self.left -= len(data)
+        self.at += len(data)
         return len(data)
 
     def close(self) -> None:

@@ -2,52 +2,77 @@
 
 The upgraded dump keeps the old ``restore.py`` with its metadata replaced
 (a person's hooks survive), the compression of the old dump unless told
-otherwise, and its media files, which an archive cannot hold yet (#15).
+otherwise, and its media files, from and into a directory or an archive (#15).
 """
 
 from __future__ import annotations
 
+import hashlib
+from io import BufferedReader
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import django
 from django.db.migrations.loader import MigrationLoader
 
 from lino_migrate.conf import creation_time
-from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.exceptions import ChecksumError, DumpFormatError, LinoMigrateError
 from lino_migrate.format.compression import (
     CompressionError,
     compression_of,
     require_compression,
 )
 from lino_migrate.format.layout import FORMAT, FileEntry
+from lino_migrate.format.media import BLOCK, MEDIA_DIRECTORY, read_media
 from lino_migrate.restore.reader import DumpMeta
 from lino_migrate.restore.safe import copied_code_warnings
-from lino_migrate.restore.source import DirectorySource, script_text
+from lino_migrate.restore.source import script_text
 from lino_migrate.rewrite.restore_script import replace_metadata
 from lino_migrate.versions import app_versions
 
-__all__ = ["KEEP", "check_media", "output_compression", "write_script"]
+__all__ = ["KEEP", "copy_media", "output_compression", "write_script"]
 
 #: Keep the compression of the dump being upgraded (#15).
 KEEP = "keep"
 
 
-def check_media(meta: DumpMeta, archive: bool) -> None:
-    """Refuse to lose media files: an archive cannot hold them yet (#15).
+def copy_media(meta: DumpMeta, work: Path) -> list[str]:
+    """Copy the media files of *meta* into ``work/media``; return their names there.
 
-    :raises LinoMigrateError: when *meta* has media files and either side is
-        an archive.
+    Each file of ``MEDIA`` is read from the dump's source (its directory or
+    its archive), never through a link, and checked against its size and
+    sha256 as it is copied: the upgraded dump holds the same files (#15).
+
+    :return: ``media/NAME`` for each file, in the order of ``MEDIA``.
+    :raises DumpFormatError: for a bad ``MEDIA``, a missing or special file.
+    :raises ChecksumError: for a file whose bytes differ from ``MEDIA``.
     """
-    if not meta.values.get("MEDIA"):
-        return
-    if archive or not isinstance(meta.source, DirectorySource):
-        msg = (
-            f"The dump {meta.directory} has media files, which an archive cannot "
-            "hold yet; upgrade it from a directory into a directory (without "
-            "--archive)."
-        )
-        raise LinoMigrateError(msg)
+    entries, problems = read_media(meta.values)
+    if problems:
+        listed = "".join(f"\n- {p}" for p in problems)
+        msg = f"MEDIA does not describe the media files of a dump:{listed}"
+        raise DumpFormatError(meta.script, msg)
+    names = []
+    for entry in entries:
+        name = f"{MEDIA_DIRECTORY}/{entry.name}"
+        target = work / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        raw, _size = meta.source.open_raw(name, "the media file")
+        with raw, target.open("xb") as out:
+            digest = _copy(raw, out)
+        if digest != entry.sha256:
+            raise ChecksumError(meta.source.path(name), entry.sha256, digest)
+        names.append(name)
+    return names
+
+
+def _copy(source: BufferedReader, out: BinaryIO) -> str:
+    """Copy *source* to *out*; return the sha256 of what was copied."""
+    digest = hashlib.sha256()
+    while block := source.read(BLOCK):
+        digest.update(block)
+        out.write(block)
+    return digest.hexdigest()
 
 
 def write_script(

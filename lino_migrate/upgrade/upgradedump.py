@@ -48,7 +48,6 @@ from lino_migrate.dump.directory import (
     work_directory,
     writing,
 )
-from lino_migrate.dump.media import copy_media_directory
 from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import LoadError
 from lino_migrate.format.codec import literal_encoder
@@ -72,7 +71,7 @@ from lino_migrate.restore.router import decoded_dicts
 from lino_migrate.schema import describe, sort_models
 from lino_migrate.upgrade.newscript import (
     KEEP,
-    check_media,
+    copy_media,
     output_compression,
     write_script,
 )
@@ -123,7 +122,6 @@ def upgrade_dump(
     meta = open_dump(old)
     upgrade = plan_upgrade(meta, registry)
     compression = output_compression(meta, compress)
-    check_media(meta, archive)
     prepare_target(new, overwrite=overwrite, archive=archive)
     # The spool is beside NEW, on the disk that receives the dump, rather than
     # in a temporary directory that may be held in memory.
@@ -134,12 +132,12 @@ def upgrade_dump(
         upgrader = _Upgrader(meta, upgrade, writer, str(spool), advance)
         schema, result.files = upgrader.write()
         result.warnings = write_script(meta, work, schema, result.files)
+        # MEDIA stays in restore.py as it was; its files come along (#15).
+        media = copy_media(meta, work)
         if archive:
-            built = write_archive(work, new, [e.name for e in result.files])
+            built = write_archive(work, new, [e.name for e in result.files] + media)
             move_archive_into_place(built, new, overwrite=overwrite)
         else:
-            # MEDIA stays in restore.py as it was; its files come along (#15).
-            copy_media_directory(meta.directory, work)
             move_into_place(work, new, overwrite=overwrite)
     return result
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
+from lino_migrate.dump.archive import archive_name
 from lino_migrate.dump.directory import prepare_target
 from lino_migrate.dump.dumper import DumpResult, dump, dumped_labels
 from lino_migrate.exceptions import LinoMigrateError, plural
@@ -122,15 +123,24 @@ class Command(InterruptibleCommand):
     def _to_storage(
         self, name: str, options: dict[str, Any], progress: Progress
     ) -> tuple[DumpResult, str]:
-        """Dump into a private directory, then save the files in the storage (#15)."""
-        place = StoragePlace(options["storage"])
-        exists = place.check_target(name, overwrite=options["overwrite"])
+        """Dump into a private directory, then save the files in the storage (#15).
+
+        With ``--archive`` the one archive file ``NAME.tar`` is saved.
+        """
+        place, archive = StoragePlace(options["storage"]), options["archive"]
+        name = archive_name(name) if archive else name
+        overwrite = options["overwrite"]
+        exists = place.check_target(name, overwrite=overwrite, archive=archive)
         if exists and options["interactive"]:
             confirm_overwrite(Path(place.describe(name)), "Dump")
         with tempfile.TemporaryDirectory(prefix="lino-migrate-") as scratch:
-            local = Path(scratch) / "dump"
+            # An archive's top directory is the name's last part, without .tar.
+            local = Path(scratch) / (PurePosixPath(name).name if archive else "dump")
             result = self._dump(local, options, progress)
-            place.upload(local, name, overwrite=options["overwrite"])
+            if archive:
+                place.upload_archive(result.path, name, overwrite=overwrite)
+            else:
+                place.upload(local, name, overwrite=overwrite)
         return result, place.describe(name)
 
     def _check(self, target: Path, options: dict[str, Any]) -> None:
