@@ -192,6 +192,8 @@ def _compare(shop: Shop, dump: Path, new: Path) -> None:
     args = ("dumpcompare", str(dump), str(after), "--limit", "3")
     shop.capture("dumpcompare.txt", new, NEW, *args, status=1)
     shop.capture("dumpcompare-migrate.txt", new, NEW, *args, "--migrate", status=1)
+    json = ("--format", "json")
+    shop.capture("dumpcompare.json", new, NEW, *args, "--migrate", *json, status=1)
 
 
 def _drift(shop: Shop, new: Path) -> None:
@@ -202,7 +204,9 @@ def _drift(shop: Shop, new: Path) -> None:
         conn.execute("ALTER TABLE shop_product ADD COLUMN legacy_code varchar(20)")
         conn.execute("CREATE TABLE old_notes (id integer PRIMARY KEY, note text)")
     check = str(shop.dump("check"))
-    shop.capture("drift.txt", drifted, NEW, "dump2py", check, "--simulate", status=1)
+    args = ("dump2py", check, "--simulate")
+    shop.capture("drift.txt", drifted, NEW, *args, status=1)
+    shop.capture("drift.json", drifted, NEW, *args, "--format", "json", status=1)
 
 
 def _mistakes(shop: Shop, dump: Path, new: Path) -> None:

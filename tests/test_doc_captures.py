@@ -25,9 +25,11 @@ COMMITTED = ROOT / "docs" / "captured"
 #: Every file that docs/capture.py writes; the docs include each of them.
 EXPECTED = (
     "drift-clean.txt",
+    "drift.json",
     "drift.txt",
     "dump2py.txt",
     "dumpcompare-migrate.txt",
+    "dumpcompare.json",
     "dumpcompare.txt",
     "dumpplan.json",
     "dumpplan.txt",
@@ -135,3 +137,24 @@ def test_paths_and_trailing_spaces_are_normalised(tmp_path: Path) -> None:
         "into database 'default' (SQLite /srv/shop/db.sqlite3)\n"
     )
     assert expected == shop.normalise(text)
+
+
+#: The top-level keys of each JSON report, as docs/commands.md lists them.
+DOCUMENTED_KEYS = {
+    "drift.json": {"database", "vendor", "drift", "models", "extra_tables", "migrations"},
+    "dumpcompare.json": {"apps", "dumps", "models", "summary"},
+    "dumpplan.json": {
+        "dump", "versions", "migrators", "models", "problems", "warnings", "ok",
+    },
+    "restore.json": {
+        "database", "dump", "edits", "media", "migrators", "models", "ok",
+        "simulated", "violations", "written",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED_KEYS))
+def test_json_reports_have_the_documented_keys(name: str) -> None:
+    """Each JSON report, as captured, has exactly the keys the docs list (#14)."""
+    document = json.loads((COMMITTED / name).read_text(encoding="utf-8"))
+    assert DOCUMENTED_KEYS[name] == set(document)
