@@ -20,28 +20,13 @@ from lino_migrate.restore.reader import read_meta
 from lino_migrate.restore.restorer import restore
 from migrations_registry import Registry
 from tests.site.kitchen.models import Sample
+from tests.uploads import FILES, make_uploads, tree
 
 BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
-
-#: stored name -> bytes of the files the samples name.
-FILES = {
-    "uploads/a.txt": b"alpha\n",
-    "uploads/\u00fc/\U0001f4c4 b.txt": "b\u00e9ta".encode() * 1000,
-    "images/p.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
-}
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _tree(root: Path) -> dict[str, str]:
-    """Return the sha256 of every file under *root*, by relative name."""
-    return {
-        p.relative_to(root).as_posix(): _sha256(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture
@@ -49,19 +34,7 @@ def uploads(tmp_path: Path) -> Iterator[Path]:
     """Return a MEDIA_ROOT holding the files of three samples (a fourth has none)."""
     root = tmp_path / "uploads_root"
     with override_settings(MEDIA_ROOT=str(root)):
-        for name, data in FILES.items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        Sample.objects.create(id=1, label="a", file="uploads/a.txt")
-        Sample.objects.create(
-            id=2,
-            label="b",
-            file="uploads/\u00fc/\U0001f4c4 b.txt",
-            image="images/p.png",
-        )
-        Sample.objects.create(id=3, label="shared", file="uploads/a.txt")
-        Sample.objects.create(id=4, label="none")
+        make_uploads(root)
         yield root
 
 
@@ -78,12 +51,12 @@ def _restore(dump: Path, *args: str) -> None:
 @BOTH
 def test_fresh_machine_gets_every_file_back(uploads: Path, tmp_path: Path) -> None:
     """A restore --media into an empty MEDIA_ROOT puts back every file, same bytes."""
-    expected = _tree(uploads)
+    expected = tree(uploads)
     _dump(tmp_path / "d")
     fresh = tmp_path / "fresh"
     with override_settings(MEDIA_ROOT=str(fresh)):
         _restore(tmp_path / "d", "--media")
-    assert expected == _tree(fresh)
+    assert expected == tree(fresh)
     assert {1: "uploads/a.txt", 3: "uploads/a.txt", 4: ""} == {
         s.id: s.file.name for s in Sample.objects.using("other").exclude(id=2)
     }
@@ -113,7 +86,7 @@ def test_run_restore_py_takes_media_too(uploads: Path, tmp_path: Path) -> None:
             "run", str(tmp_path / "d" / "restore.py"), "--noinput", "-v0",
             "--database", "other", "--media",
         )  # fmt: skip
-    assert _tree(uploads) == _tree(fresh)
+    assert tree(uploads) == tree(fresh)
 
 
 @BOTH
@@ -209,10 +182,10 @@ def test_a_different_existing_file_is_not_overwritten(
         with pytest.raises(CommandError, match=r"1 media file of the dump differ"):
             _restore(tmp_path / "d", "--media")
         assert b"someone else's file" == (fresh / "uploads/a.txt").read_bytes()
-        assert ["uploads/a.txt"] == list(_tree(fresh))
+        assert ["uploads/a.txt"] == list(tree(fresh))
         assert 0 == Sample.objects.using("other").count()
         _restore(tmp_path / "d", "--media", "--overwrite-media")
-    assert _tree(uploads) == _tree(fresh)
+    assert tree(uploads) == tree(fresh)
     assert 4 == Sample.objects.using("other").count()
 
 
@@ -228,7 +201,7 @@ def test_an_identical_existing_file_is_fine(uploads: Path, tmp_path: Path) -> No
     assert report.media is not None
     assert ["uploads/a.txt"] == report.media.kept
     assert 2 == len(report.media.written)
-    assert _tree(uploads) == _tree(fresh)
+    assert tree(uploads) == tree(fresh)
 
 
 @BOTH
@@ -283,7 +256,7 @@ def test_a_failed_write_after_the_commit_says_how_to_retry(
         assert "run the same restore again with --media" in message
         (fresh / "images").unlink()
         _restore(tmp_path / "d", "--media")
-    assert _tree(uploads) == _tree(fresh)
+    assert tree(uploads) == tree(fresh)
 
 
 @BOTH
@@ -315,10 +288,10 @@ def test_a_migrator_renaming_a_file_moves_it(uploads: Path, tmp_path: Path) -> N
     fresh = tmp_path / "fresh"
     with override_settings(MEDIA_ROOT=str(fresh)):
         restore(script, using="other", media=True, registry=registry)
-    tree = _tree(fresh)
-    assert _sha256(uploads / "uploads/a.txt") == tree["archive/a.txt"]
+    restored = tree(fresh)
+    assert _sha256(uploads / "uploads/a.txt") == restored["archive/a.txt"]
     # Row 3 still names the old file: it is there too.
-    assert _sha256(uploads / "uploads/a.txt") == tree["uploads/a.txt"]
+    assert _sha256(uploads / "uploads/a.txt") == restored["uploads/a.txt"]
     assert "archive/a.txt" == Sample.objects.using("other").get(id=1).file.name
 
 
@@ -330,4 +303,4 @@ def test_upgradedump_carries_the_media(uploads: Path, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     with override_settings(MEDIA_ROOT=str(fresh)):
         _restore(tmp_path / "u", "--media")
-    assert _tree(uploads) == _tree(fresh)
+    assert tree(uploads) == tree(fresh)
