@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 import os
 import tarfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from lino_migrate.dump import archive
+from tests.archives import member, rebuild
 from tests.site.data import populate
 from tests.snapshot import assert_same, snapshot
 
@@ -142,38 +142,18 @@ def test_a_failed_archive_leaves_the_old_one(
     assert ["a.tar"] == [p.name for p in tmp_path.iterdir()]
 
 
-def _member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE) -> tuple:
-    info = tarfile.TarInfo(name)
-    info.type, info.size = kind, len(data) if kind == tarfile.REGTYPE else 0
-    if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
-        info.linkname = "/etc/passwd"
-    return info, io.BytesIO(data) if kind == tarfile.REGTYPE else None
-
-
-def _rebuild(dump: Path, change: Callable[[list[tuple]], list[tuple]]) -> None:
-    """Rewrite the archive *dump* with its members changed by *change*."""
-    with tarfile.open(dump) as tar:
-        members = [
-            (m, io.BytesIO(tar.extractfile(m).read()))  # type: ignore[union-attr]
-            for m in tar.getmembers()
-        ]
-    with tarfile.open(dump, "w") as tar:
-        for info, data in change(members):
-            tar.addfile(info, data)
-
-
 HOSTILE = {
-    "dotdot": lambda m: [*m, _member("a/../evil.py", b"x")],
-    "absolute": lambda m: [*m, _member("/tmp/evil.py", b"x")],
-    "symlink": lambda m: [*m, _member("a/library_x.py", kind=tarfile.SYMTYPE)],
-    "hardlink": lambda m: [*m, _member("a/library_x.py", kind=tarfile.LNKTYPE)],
-    "device": lambda m: [*m, _member("a/library_x.py", kind=tarfile.CHRTYPE)],
-    "fifo": lambda m: [*m, _member("a/library_x.py", kind=tarfile.FIFOTYPE)],
-    "directory": lambda m: [_member("a/", kind=tarfile.DIRTYPE), *m],
-    "other top": lambda m: [*m, _member("b/library_x.py", b"x")],
-    "nested": lambda m: [*m, _member("a/b/library_x.py", b"x")],
+    "dotdot": lambda m: [*m, member("a/../evil.py", b"x")],
+    "absolute": lambda m: [*m, member("/tmp/evil.py", b"x")],
+    "symlink": lambda m: [*m, member("a/library_x.py", kind=tarfile.SYMTYPE)],
+    "hardlink": lambda m: [*m, member("a/library_x.py", kind=tarfile.LNKTYPE)],
+    "device": lambda m: [*m, member("a/library_x.py", kind=tarfile.CHRTYPE)],
+    "fifo": lambda m: [*m, member("a/library_x.py", kind=tarfile.FIFOTYPE)],
+    "directory": lambda m: [member("a/", kind=tarfile.DIRTYPE), *m],
+    "other top": lambda m: [*m, member("b/library_x.py", b"x")],
+    "nested": lambda m: [*m, member("a/b/library_x.py", b"x")],
     "twice": lambda m: [*m, (m[-1][0], io.BytesIO(m[-1][1].getvalue()))],
-    "not in FILES": lambda m: [*m, _member("a/library_x.py", b"x")],
+    "not in FILES": lambda m: [*m, member("a/library_x.py", b"x")],
     "no restore.py": lambda m: m[1:],
 }
 
@@ -186,7 +166,7 @@ def test_a_hostile_archive_is_refused_and_nothing_changes(
     """Links, devices, paths out of the dump, stray members: refused before a write."""
     populate("default")
     dump = _dump(tmp_path / "a")
-    _rebuild(dump, HOSTILE[change])
+    rebuild(dump, HOSTILE[change])
     populate("other", portable=True)
     before = snapshot("other")
     with pytest.raises(
@@ -218,6 +198,6 @@ def test_a_damaged_member_is_refused_by_its_checksum(tmp_path: Path) -> None:
             changed.append((info, data))
         return changed
 
-    _rebuild(dump, edit)
+    rebuild(dump, edit)
     with pytest.raises(CommandError, match="sha256"):
         _restore(dump)

@@ -24,6 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from tests.archives import member, rebuild
 from tests.site.kitchen.models import Sample
 from tests.snapshot import assert_same, snapshot
 from tests.uploads import FILES, make_uploads, tree
@@ -108,46 +109,26 @@ def test_without_media_option_the_archive_restores_rows_only(
     assert 4 == Sample.objects.using("other").count()
 
 
-def _member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE) -> tuple:
-    info = tarfile.TarInfo(name)
-    info.type, info.size = kind, len(data) if kind == tarfile.REGTYPE else 0
-    if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
-        info.linkname = "/etc/passwd"
-    return info, io.BytesIO(data) if kind == tarfile.REGTYPE else None
-
-
-def _rebuild(dump: Path, change: Callable[[list[tuple]], list[tuple]]) -> None:
-    """Rewrite the archive *dump* with its members changed by *change*."""
-    with tarfile.open(dump) as tar:
-        members = [
-            (m, io.BytesIO(tar.extractfile(m).read()))  # type: ignore[union-attr]
-            for m in tar.getmembers()
-        ]
-    with tarfile.open(dump, "w", format=tarfile.PAX_FORMAT) as tar:
-        for info, data in change(members):
-            tar.addfile(info, data)
-
-
 def _replace(name: str, data: bytes, kind: bytes = tarfile.REGTYPE) -> Callable:
     """Return a change that puts the member *name* in place of the one of that name."""
-    return lambda m: [_member(name, data, kind) if i.name == name else (i, d)
+    return lambda m: [member(name, data, kind) if i.name == name else (i, d)
                       for i, d in m]  # fmt: skip
 
 
 A_TXT = "d/media/uploads/a.txt"
 HOSTILE_MEDIA = {
-    "not in MEDIA": lambda m: [*m, _member("d/media/uploads/extra.txt", b"x")],
-    "dotdot": lambda m: [*m, _member("d/media/../evil.txt", b"x")],
-    "dot": lambda m: [*m, _member("d/media/./uploads/a.txt", b"x")],
-    "empty part": lambda m: [*m, _member("d/media//a.txt", b"x")],
-    "backslash": lambda m: [*m, _member("d/media/uploads\\a.txt", b"x")],
-    "absolute": lambda m: [*m, _member("/d/media/uploads/x.txt", b"x")],
-    "not media": lambda m: [*m, _member("d/uploads/a.txt", b"x")],
+    "not in MEDIA": lambda m: [*m, member("d/media/uploads/extra.txt", b"x")],
+    "dotdot": lambda m: [*m, member("d/media/../evil.txt", b"x")],
+    "dot": lambda m: [*m, member("d/media/./uploads/a.txt", b"x")],
+    "empty part": lambda m: [*m, member("d/media//a.txt", b"x")],
+    "backslash": lambda m: [*m, member("d/media/uploads\\a.txt", b"x")],
+    "absolute": lambda m: [*m, member("/d/media/uploads/x.txt", b"x")],
+    "not media": lambda m: [*m, member("d/uploads/a.txt", b"x")],
     "symlink": _replace(A_TXT, b"", tarfile.SYMTYPE),
     "hardlink": _replace(A_TXT, b"", tarfile.LNKTYPE),
     "fifo": _replace(A_TXT, b"", tarfile.FIFOTYPE),
-    "directory": lambda m: [*m, _member("d/media/uploads", kind=tarfile.DIRTYPE)],
-    "twice": lambda m: [*m, _member(A_TXT, FILES["uploads/a.txt"])],
+    "directory": lambda m: [*m, member("d/media/uploads", kind=tarfile.DIRTYPE)],
+    "twice": lambda m: [*m, member(A_TXT, FILES["uploads/a.txt"])],
     "changed bytes": _replace(A_TXT, b"ALPHA\n"),
     "missing": lambda m: [(i, d) for i, d in m if i.name != A_TXT],
 }
@@ -166,7 +147,7 @@ def test_a_hostile_media_member_is_refused_before_any_write(
 ) -> None:
     """Links, paths out of media/, stray or changed files: refused, nothing written."""
     _dump(tmp_path / "d", "--media")
-    _rebuild(tmp_path / "d.tar", HOSTILE_MEDIA[change])
+    rebuild(tmp_path / "d.tar", HOSTILE_MEDIA[change])
     fresh = tmp_path / "fresh"
     with override_settings(MEDIA_ROOT=str(fresh)), pytest.raises(CommandError) as info:
         _restore(tmp_path / "d.tar", "--media")
@@ -202,7 +183,7 @@ def test_upgradedump_refuses_a_changed_media_file(
 ) -> None:
     """A media file whose bytes differ from MEDIA stops the upgrade; nothing written."""
     _dump(tmp_path / "old", "--media")
-    _rebuild(tmp_path / "old.tar", _replace("old/media/uploads/a.txt", b"ALPHA\n"))
+    rebuild(tmp_path / "old.tar", _replace("old/media/uploads/a.txt", b"ALPHA\n"))
     with pytest.raises(CommandError, match=r"a\.txt: the sha256 is "):
         call_command("upgradedump", str(tmp_path / "old.tar"), str(tmp_path / "new"))
     assert not (tmp_path / "new").exists()
@@ -258,7 +239,7 @@ def test_an_archive_in_a_storage_is_replaced_only_with_overwrite(
     assert ["a.tar"] == sorted(p.name for p in stores.iterdir())
     (stores / "mine.tar").write_bytes(b"my own notes")
     with tarfile.open(stores / "theirs.tar", "w") as tar:
-        tar.addfile(*_member("x/restore.py", b"print('theirs')\n"))
+        tar.addfile(*member("x/restore.py", b"print('theirs')\n"))
     for name in ("mine", "theirs"):
         before = (stores / f"{name}.tar").read_bytes()
         with pytest.raises(CommandError, match="replaces only such a dump"):
@@ -281,9 +262,9 @@ def _fake_archive(path: Path, created: str = "2020-01-01T00:00:00Z") -> None:
     top = path.name.removesuffix(".tar")
     with tarfile.open(path, "w") as tar:
         tar.addfile(
-            *_member(f"{top}/restore.py", HEADER.format(created=created).encode())
+            *member(f"{top}/restore.py", HEADER.format(created=created).encode())
         )
-        tar.addfile(*_member(f"{top}/app_model.py", b"ROWS = (\n)\n"))
+        tar.addfile(*member(f"{top}/app_model.py", b"ROWS = (\n)\n"))
 
 
 def _fake_dump(parent: Path, name: str) -> None:
@@ -299,9 +280,9 @@ def test_keep_leaves_exactly_the_n_newest_archives(tmp_path: Path) -> None:
     _fake_dump(tmp_path, "2020-01-05_000000")
     (tmp_path / "2020-01-06_000000.tar").write_bytes(b"a file, not a tar")
     with tarfile.open(tmp_path / "2020-01-07_000000.tar", "w") as tar:
-        tar.addfile(*_member("x/notes.txt", b"not a dump"))
+        tar.addfile(*member("x/notes.txt", b"not a dump"))
     with tarfile.open(tmp_path / "2020-01-08_000000.tar", "w") as tar:
-        tar.addfile(*_member("x/restore.py", b"print('not ours')\n"))
+        tar.addfile(*member("x/restore.py", b"print('not ours')\n"))
     _fake_archive(tmp_path / "manual-copy.tar")
     _fake_archive(tmp_path / "2020-01-09_000000.tar.old")
     os.symlink(tmp_path / "2020-01-04_000000.tar", tmp_path / "2020-01-10_000000.tar")
@@ -365,5 +346,5 @@ def test_retention_of_archives_in_a_storage(stores: Path) -> None:
 def _fake_archive_into(buffer: io.BytesIO, top: str) -> None:
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         tar.addfile(
-            *_member(f"{top}/restore.py", HEADER.format(created="2020").encode())
+            *member(f"{top}/restore.py", HEADER.format(created="2020").encode())
         )
