@@ -33,9 +33,12 @@ ALLOWED = {
     "naturalkeys": {"format", "schema"},
     "apps": {"checks", "conf"},
     "checks": set(),
-    "dump": {"conf", "exceptions", "format", "naturalkeys", "schema", "versions"},
+    "workers": {"exceptions"},
+    "dump": {
+        "conf", "exceptions", "format", "naturalkeys", "schema", "versions", "workers",
+    },
     "restore": {
-        "exceptions", "format", "naturalkeys", "schema", "versions",
+        "exceptions", "format", "naturalkeys", "schema", "versions", "workers",
         "migrations_registry",
     },
     "rewrite": {"exceptions", "format"},
@@ -54,7 +57,7 @@ ALLOWED = {
     "storage": {"dump", "exceptions"},
     "management": {
         "lino_migrate", "conf", "dump", "exceptions", "format", "lino", "reports",
-        "restore", "storage", "upgrade",
+        "restore", "storage", "upgrade", "workers",
     },
 }  # fmt: skip
 #: Modules allowed one more arrow than their part: the restore's command line
