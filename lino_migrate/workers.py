@@ -16,7 +16,9 @@ import ctypes.util
 import multiprocessing
 import os
 import signal
-from multiprocessing.context import BaseContext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.context import ForkContext
 
 from lino_migrate.exceptions import LinoMigrateError
 
@@ -26,6 +28,7 @@ __all__ = [
     "default_jobs",
     "detach_from_terminal",
     "fork_context",
+    "interrupts_held",
     "parse_jobs",
 ]
 
@@ -69,7 +72,7 @@ def parse_jobs(value: str | int | None) -> int:
     return jobs
 
 
-def fork_context() -> BaseContext:
+def fork_context() -> ForkContext:
     """Return the multiprocessing context of the workers (``fork``).
 
     :raises LinoMigrateError: where processes cannot be forked (not POSIX).
@@ -77,16 +80,35 @@ def fork_context() -> BaseContext:
     if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
         msg = "--jobs above 1 needs a system that can fork processes: use --jobs 1."
         raise LinoMigrateError(msg)
-    return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("fork")
+    assert isinstance(context, ForkContext)
+    return context
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C back while workers are forked, and deliver it afterwards.
+
+    A worker forked with SIGINT blocked gets none until it ignores it
+    (:func:`detach_from_terminal`); the starting process gets a Ctrl-C
+    pressed meanwhile once the block ends, as :exc:`KeyboardInterrupt`.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def detach_from_terminal(parent: int) -> None:
     """Make this worker process ignore Ctrl-C and die with its *parent* (a pid).
 
-    Called first thing in a worker. Where ``prctl`` is missing, a worker
-    still ends when it finds its parent's end of the pipe closed.
+    Called first thing in a worker forked under :func:`interrupts_held`.
+    Where ``prctl`` is missing, a worker still ends when it finds its
+    parent's end of the pipe closed.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     name = ctypes.util.find_library("c")
     if name is not None:
         try:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +91,56 @@ def test_interrupted_dump_writes_nothing(make_site: Any, tmp_path: Path) -> None
     assert "Interrupted: nothing was written; the dump directory is as it was." == last
     assert "Traceback" not in result.stderr
     assert [] == list(parent.iterdir())
+
+
+def test_ctrl_c_with_workers_rolls_back_and_ends_them(
+    make_site: Any, tmp_path: Path
+) -> None:
+    """Ctrl-C reaches the whole process group: one message, no worker left (#16)."""
+    source = make_site("source", prepare=POPULATED)
+    dump = tmp_path / "d"
+    source.manage("dump2py", str(dump), "--noinput", "--max-row-count", "1")
+    target = make_site("target")
+    before = target.tables("library_author", "library_book")
+    token = uuid.uuid4().hex
+    env = target.env | {"PYTHONUNBUFFERED": "1", "LINO_MIGRATE_TEST_TOKEN": token}
+    args = ["run", str(dump / "restore.py"), "--noinput", "--jobs", "2", "-v", "3"]
+    process = subprocess.Popen(
+        [sys.executable, str(MANAGE), *args], env=env, cwd=target.tmp, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines = [process.stdout.readline()]
+    while "worker processes" not in lines[-1] and lines[-1]:
+        lines.append(process.stdout.readline())
+    # As a terminal does: the signal goes to every process of the group.
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert 130 == process.returncode, "".join(lines) + out + err
+    assert "Started 2 worker processes." in lines[-1]
+    last = err.strip().splitlines()[-1]
+    assert (
+        "Interrupted: the restore was rolled back; the database is unchanged." == last
+    )
+    assert "Traceback" not in err
+    assert [] == _processes_with(f"LINO_MIGRATE_TEST_TOKEN={token}")
+    assert before == target.tables("library_author", "library_book")
+
+
+def _processes_with(variable: str) -> list[int]:
+    """Return the processes whose environment holds *variable*, waiting 10 s at most."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and variable.encode() in (
+                    (proc / "environ").read_bytes().split(b"\0")
+                ):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)

@@ -13,8 +13,10 @@ the rows of every table and ``last_value``/``is_called`` of every sequence.
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +156,64 @@ def test_restore_not_killed_changes_the_database(
         "SELECT count(*) FROM library_genre WHERE name = 'not in the dump'"
     )
     assert [[(0,)]] == genres
+
+
+#: Checkpoints reached while worker processes prepare the rows (#16).
+PIPELINE_POINTS = ["loaded:kitchen_sample_5.py", "loaded:library_tag_2.py", "commit"]
+
+
+def _workers_of(token: str) -> list[int]:
+    """Return the processes whose environment holds *token* (this one aside)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue  # gone, or not ours to read
+        if token.encode() in environ.split(b"\0"):
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize("point", PIPELINE_POINTS)
+def test_killed_restore_with_workers_changes_nothing_and_leaves_no_worker(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    """With --jobs 2, killing the restoring process rolls back and ends its workers."""
+    dump = _dump(make_site)
+    site, before = _target(make_site)
+    token = f"LINO_MIGRATE_TEST_TOKEN={uuid.uuid4().hex}"
+    monkeypatch.setenv(KILL_AT, point)
+    monkeypatch.setenv(*token.split("=", 1))
+    result = site.manage(
+        "run", str(dump / "restore.py"), "--noinput", "--jobs", "2", "-v", "3",
+        check=False,
+    )  # fmt: skip
+    assert -signal.SIGKILL == result.returncode, result.stdout + result.stderr
+    assert "Started 2 worker processes." in result.stdout
+    deadline = time.monotonic() + 10
+    while _workers_of(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [] == _workers_of(token)
+    assert before == state(site)
+
+
+def test_a_killed_worker_rolls_the_restore_back(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-restore: one clear message, no traceback, nothing changed."""
+    dump = _dump(make_site)
+    site, before = _target(make_site)
+    monkeypatch.setenv(KILL_AT, "worker:library_author_2.py")
+    result = site.manage(
+        "run", str(dump / "restore.py"), "--noinput", "--jobs", "2", check=False
+    )
+    assert 1 == result.returncode, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        "The worker process preparing library_author_2.py was killed by signal 9"
+        in result.stderr
+    )
+    assert before == state(site)

@@ -158,6 +158,9 @@ SAMPLES: dict[str, Callable[[], BaseException]] = {
         "s", "t", RuntimeError("must be owner.")
     ),
     "UpgradeError": lambda: exceptions_module.UpgradeError(["one"]),
+    "WorkerError": lambda: exceptions_module.WorkerError(
+        "library.book.py", "was killed by signal 9 (SIGKILL) before it was done"
+    ),
     "UsageError": lambda: exceptions_module.UsageError(
         "manage.py run d/restore.py", "unrecognized arguments: --x."
     ),

@@ -50,6 +50,7 @@ from lino_migrate.exceptions.restore import (
     SequenceError,
     UpgradeError,
     UsageError,
+    WorkerError,
 )
 from lino_migrate.exceptions.restore import (
     missing_tables_message as missing_tables_message,
@@ -92,4 +93,5 @@ __all__ = [
     "StorageError",
     "UpgradeError",
     "UsageError",
+    "WorkerError",
 ]

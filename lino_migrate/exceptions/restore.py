@@ -21,6 +21,7 @@ __all__ = [
     "SequenceError",
     "UpgradeError",
     "UsageError",
+    "WorkerError",
     "missing_tables_message",
 ]
 
@@ -327,4 +328,21 @@ class RehearsalFailedError(LinoMigrateError):
         super().__init__(
             f"The rehearsal found {plural(count, 'row')} the database refuses "
             "(listed above); the real restore would fail. Nothing was changed."
+        )
+
+
+class WorkerError(LinoMigrateError):
+    """A worker process of ``--jobs`` ended before its work was done (#16).
+
+    :param file: the data file it was preparing.
+    :param how: what happened, as "was killed by signal 9 (SIGKILL) before
+        it was done".
+    """
+
+    def __init__(self, file: str, how: str) -> None:
+        self.file = file
+        super().__init__(
+            f"The worker process preparing {file} {how}. The restore was rolled back: "
+            "the database is as it was. Run it again, or with --jobs 1 to "
+            "prepare the rows in the restoring process itself."
         )

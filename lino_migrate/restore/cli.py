@@ -30,10 +30,11 @@ from lino_migrate.format.layout import NATURAL_KEYS, written_when
 from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_progress
 from lino_migrate.reports.restore import format_report, report_dict
 from lino_migrate.restore.reader import DumpMeta, read_meta
-from lino_migrate.restore.restorer import RestoreReport, restore
+from lino_migrate.restore.restorer import PIPELINE_MIN_ROWS, RestoreReport, restore
 from lino_migrate.restore.schema_setup import schema_work
 from lino_migrate.restore.selection import without_models
 from lino_migrate.versions import app_versions
+from lino_migrate.workers import AUTO, MAX_DEFAULT_JOBS, parse_jobs
 
 __all__ = [
     "add_restore_options",
@@ -53,7 +54,7 @@ _QUICK = "this restore writes rows without calling full_clean() in any case."
 #: The options a caller of :func:`run_restore` may leave out.
 _DEFAULTS = {
     "format": "text", "quick": False, "migrate": False, "media": False,
-    "overwrite_media": False, "exclude": [],
+    "overwrite_media": False, "exclude": [], "jobs": AUTO,
 }  # fmt: skip
 
 #: How many model labels and version differences the question names.
@@ -144,6 +145,16 @@ def add_restore_options(parser: argparse.ArgumentParser) -> None:
         help="Leave the rows of an app or a model out of the restore; its table "
         "is left as it is (repeatable).",
     )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        default=AUTO,
+        metavar="N",
+        help="Worker processes that read and prepare the rows while this one "
+        f"writes them, in its one transaction. {AUTO!r} (default): one per core, "
+        f"at most {MAX_DEFAULT_JOBS}, and none for a dump of fewer than "
+        f"{PIPELINE_MIN_ROWS:,} rows; 1: none; a number is obeyed.",
+    )
     _add_media_options(parser)
 
 
@@ -197,6 +208,7 @@ def run_restore(
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
     args = argparse.Namespace(**{**_DEFAULTS, **options})
+    parse_jobs(args.jobs)  # refused before anything else
     meta = without_models(read_meta(Path(script)), args.exclude)
     # JSON is all a program reads on standard output: no other line (#14).
     verbosity = args.verbosity if args.format == "text" else 0
@@ -221,6 +233,7 @@ def run_restore(
             exclude=args.exclude,
             media=args.media,
             overwrite_media=args.overwrite_media,
+            jobs=args.jobs,
         )
     if args.format == "json":
         found = report_dict(report, describe_database(args.database), meta.values)

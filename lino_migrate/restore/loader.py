@@ -145,16 +145,26 @@ class TableLoader:
             self.dry_run(self, rows, file)
             self.written += len(params)
             return
-        insert = self._inserter()
-        sid = transaction.savepoint(using=self.connection.alias)
+        refused = self.write(params)
+        if refused is not None:
+            self.written += self._find_bad_rows(rows, params, file, refused)
+
+    def write(self, params: Sequence[tuple[Any, ...]]) -> Exception | None:
+        """Write a batch of driver parameters, all or none of them.
+
+        :return: ``None`` when written, else what the database said; the
+            batch is then rolled back to the savepoint taken before it.
+        """
+        alias = self.connection.alias
+        sid = transaction.savepoint(using=alias)
         try:
-            insert(params)
+            self._inserter()(params)
         except _REFUSED as e:
-            transaction.savepoint_rollback(sid, using=self.connection.alias)
-            self.written += self._find_bad_rows(rows, params, file, e)
-        else:
-            transaction.savepoint_commit(sid, using=self.connection.alias)
-            self.written += len(params)
+            transaction.savepoint_rollback(sid, using=alias)
+            return e
+        transaction.savepoint_commit(sid, using=alias)
+        self.written += len(params)
+        return None
 
     def prepare(
         self, literal_rows: Sequence[tuple[Any, ...]], file: str

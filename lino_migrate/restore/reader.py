@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import codecs
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ __all__ = [
     "open_dump",
     "read_meta",
     "read_rows",
+    "read_share",
     "script_text",
     "verify_files",
 ]
@@ -179,7 +181,13 @@ def _reason(error: BaseException) -> str:
     """Return what *error* says, or its kind when it says nothing (MemoryError)."""
     if isinstance(error, MemoryError | RecursionError):
         return f"nested too deeply or too large to read ({type(error).__name__})"
-    return str(error) or type(error).__name__
+    # ast names the node it refused by its address, which says nothing.
+    return _AST_NODE.sub(r"an expression (\1), not a literal", str(error)) or (
+        type(error).__name__
+    )
+
+
+_AST_NODE = re.compile(r"<ast\.(\w+) object at 0x[0-9A-Fa-f]+>")
 
 
 def _build_meta(source: DumpSource, name: str, values: dict[str, Any]) -> DumpMeta:
@@ -438,17 +446,38 @@ def read_rows(meta: DumpMeta, entry: FileEntry) -> Iterator[list[tuple[Any, ...]
     :raises DumpFormatError: when a row is not a literal tuple of the right
         size, or the row count differs from *entry*'s.
     """
+    for _index, rows in read_share(meta, entry):
+        yield rows
+
+
+def read_share(
+    meta: DumpMeta, entry: FileEntry, share: int = 0, shares: int = 1
+) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+    """Yield the batches of one data file that fall to *share* of *shares*, numbered.
+
+    Batch *k* (counted from 0) falls to share ``k % shares``: each of
+    *shares* worker processes parses only its own batches, but reads and
+    hashes the whole file, so that every one of them refuses a changed file
+    before it yields its last batch, as :func:`read_rows` does (#16).
+
+    :raises ChecksumError, DumpFormatError: as :func:`read_rows`.
+    """
     path = meta.source.path(entry.name)
     info = meta.schema[entry.model]
     digest = hashlib.sha256()
-    pending: list[tuple[Any, ...]] | None = None
+    pending: tuple[int, list[tuple[Any, ...]]] | None = None
     count = 0
-    for first_line, chunk in _row_lines(meta.source, entry.name, info, digest):
+    lines = _row_lines(meta.source, entry.name, info, digest)
+    for index, (first_line, chunk) in enumerate(lines):
+        if index % shares != share:
+            # One row per line: the share that parses them checks that.
+            count += len(chunk)
+            continue
         rows = _parsed(path, first_line, chunk, len(info.fields))
         count += len(rows)
         if pending is not None:
             yield pending
-        pending = rows
+        pending = index, rows
     found = digest.hexdigest()
     if found != entry.sha256:
         raise ChecksumError(path, entry.sha256, found)
@@ -467,7 +496,9 @@ def _parsed(
         rows = parse_rows(chunk)
     except _LITERAL_ERRORS as e:
         where = f"lines {first_line}-{first_line + len(chunk) - 1}"
-        raise DumpFormatError(path, f"{where} are not literal rows: {e}") from e
+        raise DumpFormatError(
+            path, f"{where} are not literal rows: {_reason(e)}"
+        ) from e
     for offset, row in enumerate(rows):
         if type(row) is not tuple or len(row) != width:
             line = first_line + offset

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,9 @@ from lino_migrate.format.layout import (
 )
 from lino_migrate.restore.checks import check_foreign_keys
 from lino_migrate.restore.keymaps import ContentTypeIds, PermissionIds
-from lino_migrate.restore.loader import delete_rows
+from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.restore.media import MediaReport, MediaRestore
+from lino_migrate.restore.pipeline import PREPARED, READ, PipedFile, Pipeline
 from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
@@ -35,6 +38,7 @@ from lino_migrate.restore.sequences import (
     reset_sequences,
     table_sequences,
 )
+from lino_migrate.workers import AUTO, parse_jobs
 from migrations_registry import Registry, RegistryError
 
 __all__ = ["ModelReport", "RestoreContext", "RestoreReport", "counted", "restore"]
@@ -122,6 +126,7 @@ def restore(
     exclude: Iterable[str] = (),
     media: bool = False,
     overwrite_media: bool = False,
+    jobs: int | str = 1,
 ) -> RestoreReport:
     """Restore the dump whose ``restore.py`` is *script* into database *using*.
 
@@ -157,12 +162,19 @@ def restore(
         the files are verified before the first write. A file that cannot be
         written then is listed in the report's ``media.failures``.
     :param overwrite_media: replace a different file of the same name.
+    :param jobs: worker processes that read and prepare the rows of the
+        data files while this process writes them (``--jobs``, #16; see
+        :mod:`~lino_migrate.restore.pipeline`); 1 starts none. ``"auto"``:
+        :func:`~lino_migrate.workers.default_jobs`, but none for fewer than
+        :data:`PIPELINE_MIN_ROWS` rows.
+    :raises LinoMigrateError: for a value of *jobs* that is neither.
     :raises MediaConflictError: when a media file's name is taken by another
         file and *overwrite_media* is false (the restore is rolled back).
     :raises LinoMigrateError: for a bad dump or a row the database refuses.
     :raises SchemaKeptError: when the restore fails after *migrate* changed
         the schema.
     """
+    workers = parse_jobs(jobs)
     script = Path(script)
     if script.is_dir():
         script = script / "restore.py"
@@ -178,6 +190,7 @@ def restore(
     report.migrators = [str(step) for step in upgrade.plan.steps]
     run = _Run(meta, upgrade, connections[using], report, progress, sample, advance)
     run.violations = report.violations if simulate else None
+    run.jobs, run.auto_jobs = workers, jobs == AUTO
     if files is not None:
         files.start(upgrade)
         run.media, report.media = files, files.report
@@ -212,6 +225,12 @@ def _media(meta: DumpMeta, media: bool, overwrite: bool) -> MediaRestore | None:
     return files
 
 
+#: The fewest rows of data files going straight into their tables for which
+#: ``jobs="auto"`` starts worker processes: below, starting them and reading
+#: every file once per worker costs more than they save (#16). A number of
+#: jobs given is obeyed whatever the size.
+PIPELINE_MIN_ROWS = 20_000
+
 #: Test hook (#12): with ``LINO_MIGRATE_KILL_AT=POINT`` in the environment,
 #: the process kills itself (SIGKILL) when a restore reaches the checkpoint
 #: named POINT (see :meth:`_Run.checkpoint`), so that tests can prove that a
@@ -232,6 +251,9 @@ class _Run:
     advance: Advance | None = None
     violations: list[LoadError] | None = None
     media: MediaRestore | None = None
+    jobs: int = 1
+    #: the number of jobs is the default: start no worker for a small dump
+    auto_jobs: bool = False
     kill_at: str | None = field(default_factory=lambda: os.environ.get(KILL_AT))
 
     def execute(self, hooks: dict[str, Any] | None, ctx: RestoreContext) -> None:
@@ -254,13 +276,37 @@ class _Run:
         router = RowRouter(
             self.connection, self.upgrade.targets, remaps, self.violations
         )
-        for entry in self.meta.files:
-            if entry.model not in NATURAL_KEYS:
-                self.load_file(entry, router)
-            elif self.advance:
-                # Merged above, before any row that refers to them.
-                self.advance(entry.model, entry.rows)
+        with self.pipeline(router) as pipe:
+            if pipe is not None:
+                workers = plural(pipe.jobs, "worker process", "worker processes")
+                self.say(f"Started {workers}.")
+            for entry in self.meta.files:
+                if entry.model not in NATURAL_KEYS:
+                    self.load_file(entry, router, pipe)
+                elif self.advance:
+                    # Merged above, before any row that refers to them.
+                    self.advance(entry.model, entry.rows)
         self.finish(hooks, ctx, router, sequences)
+
+    def pipeline(self, router: RowRouter) -> AbstractContextManager[Pipeline | None]:
+        """Return the workers that prepare the files loaded straight (#16), if any."""
+        if self.jobs < 2 or self.media is not None:
+            return nullcontext()
+        direct = self.upgrade.direct
+        entries = [e for e in self.meta.files if e.model in direct]
+        entries = [e for e in entries if e.model not in NATURAL_KEYS]
+        rows = sum(e.rows for e in entries)
+        if not entries or (self.auto_jobs and rows < PIPELINE_MIN_ROWS):
+            return nullcontext()
+        loaders: dict[str, TableLoader] = {}
+        for entry in entries:
+            if entry.model not in loaders:
+                model = self.upgrade.targets[entry.model].model
+                info = self.meta.schema[entry.model]
+                loaders[entry.model] = router.direct_loader(model, info, frozen=True)
+        files = [PipedFile(e, loaders[e.model]) for e in entries]
+        self.say(f"Started {plural(self.jobs, 'worker process', 'worker processes')}.")
+        return Pipeline(self.meta, files, self.jobs, self.kill_at)
 
     def finish(
         self,
@@ -304,13 +350,20 @@ class _Run:
         if self.kill_at is not None and self.kill_at == point:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def load_file(self, entry: FileEntry, router: RowRouter) -> None:
+    def load_file(
+        self, entry: FileEntry, router: RowRouter, pipe: Pipeline | None = None
+    ) -> None:
         """Load one data file: straight into its table, or through the migrators."""
         label, upgrade = entry.model, self.upgrade
         current = upgrade.sources.get(label, label)
         self.report.model(current).in_dump += entry.rows
         batches = counted(read_rows(self.meta, entry), label, self.advance)
-        if label in upgrade.direct:
+        if pipe is not None and entry in pipe:
+            target = upgrade.targets[current]
+            loader = router.direct_loader(target.model, self.meta.schema[label])
+            self.load_piped(entry, loader, pipe)
+            self.report.model(current).written += loader.written
+        elif label in upgrade.direct:
             target = upgrade.targets[current]
             loader = router.direct_loader(target.model, self.meta.schema[label])
             if self.media:
@@ -332,6 +385,29 @@ class _Run:
         if self.progress:
             self.progress(f"{entry.name}: {plural(entry.rows, 'row')}", 2)
         self.checkpoint(f"loaded:{entry.name}")
+
+    def load_piped(self, entry: FileEntry, loader: TableLoader, pipe: Pipeline) -> None:
+        """Write the batches of *entry* that the workers prepared.
+
+        A batch they could not prepare is prepared here. When they cannot
+        read on, or the database refuses a batch, this process reads the
+        rest of the file itself, from that batch on, as ``jobs=1`` would.
+        """
+        label = entry.model
+        if self.advance:
+            self.advance(label, 0)
+        stream = pipe.stream(entry)
+        for done, (kind, payload) in enumerate(stream):
+            if kind == READ:
+                loader.insert(payload, entry.name)
+            elif kind != PREPARED or loader.write(payload) is not None:
+                stream.finish()
+                rest = islice(read_rows(self.meta, entry), done, None)
+                for batch in counted(rest, label, self.advance):
+                    loader.insert(batch, entry.name)
+                return
+            if self.advance:
+                self.advance(label, len(payload))
 
     def _sampled(
         self, label: str, rows: Iterable[dict[str, Any]]

@@ -175,24 +175,34 @@ class RowRouter:
         self.sinks[label] = sink
         return sink
 
-    def direct_loader(self, model: type[models.Model], info: ModelInfo) -> TableLoader:
+    def direct_loader(
+        self, model: type[models.Model], info: ModelInfo, *, frozen: bool = False
+    ) -> TableLoader:
         """Return the loader of *model*, whose dumped rows (*info*) go in unchanged.
 
         Its references to content types and permissions take this router's maps.
+
+        :param frozen: return the loader of a worker process (#16): it looks
+            natural keys up in copies of the maps, which add nothing to the
+            database, and raises at the first refused value instead of
+            recording it; the writing process then prepares that batch itself.
         """
+        remaps = self.remaps
+        if frozen:
+            remaps = {label: dict(ids) for label, ids in remaps.items()}
         fk_maps = {}
         for f in model._meta.local_concrete_fields:
             target = references(f)
-            if target is not None and target in self.remaps:
-                fk_maps[f.attname] = self.remaps[target]
+            if target is not None and target in remaps:
+                fk_maps[f.attname] = remaps[target]
         return TableLoader(
             model,
             info,
             self.connection,
             fk_maps,
-            self.remaps,
-            violations=self.violations,
-            dry_run=self.dry_run,
+            remaps,
+            violations=None if frozen else self.violations,
+            dry_run=None if frozen else self.dry_run,
         )
 
     def _loader(self, target: Target, attnames: list[str]) -> TableLoader:
