@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 from lino_migrate.exceptions import LinoMigrateError, WorkerError
 from lino_migrate.restore import reader
+from lino_migrate.restore.loader import CopyData, TableLoader
 from lino_migrate.restore.restorer import KILL_AT, RestoreReport, restore
 from lino_migrate.workers import MAX_DEFAULT_JOBS, default_jobs, parse_jobs
 from migrations_registry import Registry
@@ -98,8 +100,31 @@ def test_workers_restore_what_one_process_restores(
             assert_same(source, snapshot("other"))
             started = [line for line in said if line.startswith("Started")]
             expected = [] if jobs == 1 else [f"Started {jobs} worker processes."]
-            assert expected == started
+            assert expected == started, said
             assert report.written == sum(m.in_dump for m in report.models.values())
+
+
+def test_workers_send_copy_text_to_postgresql(
+    valid: Path, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the workers send the text of COPY, elsewhere the parameters."""
+    sent: list[Any] = []
+    write = TableLoader.write
+
+    def spy(self: TableLoader, params: Any) -> Any:
+        sent.append(params)
+        return write(self, params)
+
+    monkeypatch.setattr(TableLoader, "write", spy)
+    with django_db_blocker.unblock():
+        _restore(valid, 2)
+        assert_same(snapshot("default"), snapshot("other"))
+        postgres = connections["other"].vendor == "postgresql"
+    assert sent
+    kinds = {type(batch) for batch in sent}
+    assert ({CopyData} if postgres else {list}) == kinds
+    if postgres:
+        assert all(batch.data.count(b"\n") == batch.rows for batch in sent)
 
 
 def test_dump_after_a_restore_with_workers_is_byte_identical(

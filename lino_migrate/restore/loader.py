@@ -29,10 +29,26 @@ from lino_migrate.restore.preparers import (
     value_check,
 )
 
-__all__ = ["DryRun", "TableLoader", "delete_rows"]
+__all__ = ["CopyData", "DryRun", "TableLoader", "delete_rows"]
 
 #: What stands in for the database in a dry run: (loader, rows, file name).
 DryRun = Callable[["TableLoader", Sequence[tuple[Any, ...]], str], None]
+
+
+@dataclass(frozen=True)
+class CopyData:
+    """A batch of rows as the text that PostgreSQL's ``COPY FROM STDIN`` takes.
+
+    What a worker process of ``--jobs`` sends in place of the parameters, so
+    that the writing process only passes bytes on (#16). Its length is its
+    number of rows.
+    """
+
+    rows: int
+    data: bytes
+
+    def __len__(self) -> int:
+        return self.rows
 
 
 @dataclass
@@ -149,8 +165,35 @@ class TableLoader:
         if refused is not None:
             self.written += self._find_bad_rows(rows, params, file, refused)
 
-    def write(self, params: Sequence[tuple[Any, ...]]) -> Exception | None:
-        """Write a batch of driver parameters, all or none of them.
+    def pack(self, params: list[tuple[Any, ...]]) -> list[tuple[Any, ...]] | CopyData:
+        """Return *params* as :meth:`write` takes them at the least cost to it.
+
+        On PostgreSQL, the text of ``COPY`` (formatted by the driver as its
+        own ``write_row()`` would), made without the database: a worker
+        process of ``--jobs`` calls this. Elsewhere, *params* themselves.
+        """
+        formatter = self._copy_formatter()
+        if formatter is None:
+            return params
+        write_row = formatter.write_row
+        chunks = [write_row(row) for row in params]
+        chunks.append(formatter.end())
+        return CopyData(len(params), b"".join(chunks))
+
+    def _copy_formatter(self) -> Any:
+        """Return the driver's formatter of COPY text, or ``None`` where there is none."""
+        if self._inserter() != self._copy:
+            return None
+        try:
+            from psycopg._copy_base import TextFormatter
+            from psycopg.adapt import Transformer
+        except ImportError:  # pragma: no cover - a psycopg without them
+            return None
+        # The adapters of the connection, read without using the connection.
+        return TextFormatter(Transformer(self.connection.connection))
+
+    def write(self, params: Sequence[tuple[Any, ...]] | CopyData) -> Exception | None:
+        """Write a batch of driver parameters (or :meth:`pack`'s), all or none of them.
 
         :return: ``None`` when written, else what the database said; the
             batch is then rolled back to the savepoint taken before it.
@@ -289,7 +332,7 @@ class TableLoader:
             raise LoadError(self.label, str(error).strip(), file=file) from error
         return written
 
-    def _inserter(self) -> Callable[[Sequence[tuple[Any, ...]]], None]:
+    def _inserter(self) -> Callable[[Any], None]:
         if self.connection.vendor == "postgresql" and _has_copy(self.connection):
             return self._copy
         return self._executemany
@@ -306,7 +349,7 @@ class TableLoader:
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, params)
 
-    def _copy(self, params: Sequence[tuple[Any, ...]]) -> None:
+    def _copy(self, params: Sequence[tuple[Any, ...]] | CopyData) -> None:
         table, columns = self._quoted()
         sql = f"COPY {table} ({columns}) FROM STDIN"
         # The driver's own cursor does the COPY; Django's wrapper turns its
@@ -316,6 +359,9 @@ class TableLoader:
             self.connection.wrap_database_errors,
             cursor.cursor.copy(sql) as copy,
         ):
+            if isinstance(params, CopyData):
+                copy.write(params.data)
+                return
             for row in params:
                 copy.write_row(row)
 

@@ -44,7 +44,7 @@ from lino_migrate.workers import detach_from_terminal, fork_context, interrupts_
 
 __all__ = ["PREPARED", "READ", "FileStream", "PipedFile", "Pipeline"]
 
-#: A batch prepared: the parameters the driver takes.
+#: A batch prepared: the parameters the driver takes, or the text of COPY.
 PREPARED = "prepared"
 #: A batch as read: the writer prepares it itself.
 READ = "read"
@@ -237,11 +237,11 @@ def _prepared(
             return
         rows = found[1]
         try:
-            params = piped.loader.prepare(rows, name)[1]
+            prepared = piped.loader.pack(piped.loader.prepare(rows, name)[1])
         except Exception:  # the writer prepares it, names it
             yield READ, rows
         else:
-            yield PREPARED, params
+            yield PREPARED, prepared
 
 
 def _ending(code: int | None) -> str:

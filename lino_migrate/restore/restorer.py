@@ -305,7 +305,6 @@ class _Run:
                 info = self.meta.schema[entry.model]
                 loaders[entry.model] = router.direct_loader(model, info, frozen=True)
         files = [PipedFile(e, loaders[e.model]) for e in entries]
-        self.say(f"Started {plural(self.jobs, 'worker process', 'worker processes')}.")
         return Pipeline(self.meta, files, self.jobs, self.kill_at)
 
     def finish(
