@@ -307,3 +307,34 @@ def test_a_killed_worker_ends_the_restore_and_changes_nothing(
 @pytest.mark.django_db(transaction=True, databases=["default", "other"])
 def test_last() -> None:
     """Mark the module as using both databases (last: the fixture flushes them)."""
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        "2024-05-01T10:20:30.123456+00:00",
+        "2024-05-01T10:20:30+00:00",
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59.999999+00:00",
+        "2024-05-01T10:20:30.100+00:00",  # not as isoformat() writes it
+        "2024-05-01T12:20:30.5+02:00",
+        "2024-05-01 10:20:30+00:00",
+    ],
+)
+def test_datetime_literals_are_stored_as_django_stores_them(
+    literal: str, django_db_blocker: Any
+) -> None:
+    """The short way for UTC literals on SQLite gives Django's own text (#16)."""
+    import datetime
+
+    from django.db.models import DateTimeField
+
+    from lino_migrate.restore.preparers import literal_preparer
+
+    connection = connections["default"]
+    field = DateTimeField()
+    prepare = literal_preparer("DateTimeField", field, connection)
+    assert prepare is not None
+    parsed = datetime.datetime.fromisoformat(literal)
+    expected = connection.ops.adapt_datetimefield_value(parsed)
+    assert expected == prepare(literal)
