@@ -11,7 +11,8 @@ report is the output of a real ``demo/manage.py`` process (standard output,
 then standard error), saved as ``.txt`` after the command line that made it,
 or as ``.json`` for ``--format json``. The progress bars are drawn by rich
 itself, in a process of their own that runs the dump or the restore on a
-recording console: one frame, taken midway, is saved as ``.svg``.
+recording console: one frame, taken midway, is saved as ``.svg``. So is the
+plan of ``dumpplan`` as a terminal shows it, its tables drawn by rich.
 
 The output is normalised, so that running this again changes no file unless
 the output really changed: the temporary directory becomes ``/backups`` (the
@@ -60,6 +61,8 @@ NIGHTS = tuple(
 RATE = 200
 #: The width of the terminal of the bars, in characters.
 WIDTH = 100
+#: The width of the terminal of the tables, in characters.
+TABLE_WIDTH = 140
 #: Per bar: the model at whose start the frame is taken. The bar is redrawn
 #: then, before any more rows are counted (later in the model, the frame
 #: would be that of rich's last refresh, whenever that was).
@@ -230,6 +233,14 @@ def _bars(shop: Shop, old: Path, dump: Path, new: Path) -> None:
         shop.captured[f"progress-{kind}.svg"] = svg.rstrip("\n") + "\n"
 
 
+def _tables(shop: Shop, dump: Path, new: Path) -> None:
+    """Capture the plan of the upgrade as a terminal shows it, as SVG."""
+    shown = shop.normalise(str(dump)).rstrip()
+    command = [__file__, "--table", dump, shown, shop.command("dumpplan", str(dump))]
+    svg = shop.run(new, NEW, command, 0, NIGHTS[1]).stdout
+    shop.captured["table-dumpplan.svg"] = svg.rstrip("\n") + "\n"
+
+
 def collect(work: Path) -> dict[str, str]:
     """Build the demo shop in the empty directory *work*; return the captures.
 
@@ -242,6 +253,7 @@ def collect(work: Path) -> dict[str, str]:
     _drift(shop, new)
     _mistakes(shop, dump, new)
     _bars(shop, old, dump, new)
+    _tables(shop, dump, new)
     return dict(sorted(shop.captured.items()))
 
 
@@ -277,12 +289,12 @@ class _RowClock:
         return self.rows / RATE
 
 
-def _console(clock: Callable[[], float]) -> Console:
+def _console(clock: Callable[[], float], width: int = WIDTH) -> Console:
     """Return a recording terminal of fixed size and colours, on *clock*."""
     from rich.console import Console
 
     return Console(
-        file=io.StringIO(), record=True, force_terminal=True, width=WIDTH,
+        file=io.StringIO(), record=True, force_terminal=True, width=width,
         height=10, color_system="truecolor", no_color=False, legacy_windows=False,
         get_time=clock,
         # Nothing from the environment (TERM=dumb, COLUMNS, NO_COLOR...).
@@ -369,6 +381,31 @@ def record_bar(kind: str, directory: Path, command: str) -> str:
     return frames[0]
 
 
+def record_table(directory: Path, shown: str, command: str) -> str:
+    """Return the plan of restoring the dump *directory*, as SVG of a terminal.
+
+    Runs in a process of the shop, as :func:`record_bar`; the plan is what
+    ``dumpplan`` writes on a terminal, below the line ``$ command``, with
+    *shown* as the dump's directory.
+    """
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from lino_migrate.reports.plantext import plan_blocks, plan_report
+    from lino_migrate.reports.table import ReportOutput
+    from lino_migrate.restore.reader import open_dump
+
+    report = plan_report(open_dump(directory), connection=connections["default"])
+    report["dump"]["directory"] = shown
+    console = _console(lambda: 0.0, TABLE_WIDTH)
+    output = ReportOutput(io.StringIO(), console=console)
+    output.write(f"$ {command}\n")
+    output.report(plan_blocks(report))
+    return console.export_svg(title="manage.py dumpplan", unique_id="table-dumpplan")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument(
@@ -377,6 +414,8 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     # Internal: KIND DIR COMMAND, the process of a bar (see _bars).
     parser.add_argument("--bar", nargs=3, help=argparse.SUPPRESS)
+    # Internal: DIR SHOWN COMMAND, the process of the tables (see _tables).
+    parser.add_argument("--table", nargs=3, help=argparse.SUPPRESS)
     return parser
 
 
@@ -387,6 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.bar:
             kind, directory, command = args.bar
             sys.stdout.write(record_bar(kind, Path(directory), command))
+            return 0
+        if args.table:
+            directory, shown, command = args.table
+            sys.stdout.write(record_table(Path(directory), shown, command))
             return 0
         changed = capture(args.out)
     except CaptureError as e:

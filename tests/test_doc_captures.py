@@ -39,6 +39,7 @@ EXPECTED = (
     "refusal-run-dir.txt",
     "restore.json",
     "restore.txt",
+    "table-dumpplan.svg",
 )
 
 
@@ -113,6 +114,10 @@ def test_fresh_captures_equal_the_committed_ones(tmp_path: Path) -> None:
     assert "240 rows  8/11 models" in dump
     assert "shop.orderline" in restore
     assert "1,290/4,245 rows  10/11 models" in restore
+    plan = " ".join(_svg_text((fresh / "table-dumpplan.svg").read_text()))
+    assert "Versions (dump -> current):" in plan
+    assert "shop.client" in plan
+    assert "┌" in plan
 
 
 def test_a_second_capture_writes_nothing(tmp_path: Path) -> None:

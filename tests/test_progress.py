@@ -5,7 +5,7 @@ summary at ``-v 1``, a line per model or file more at ``-v 2``, a line per
 operation more at ``-v 3``. On a terminal (a stream whose ``isatty()`` is
 true) a rich bar shows the counts and the current model while the work
 runs, then is erased. What a terminal finally shows is worked out by
-:func:`_screen`, a small terminal that knows nothing of rich: it plays the
+:func:`~tests.terminal.screen`, a small terminal that knows nothing of rich: it plays the
 cursor moves and line erasures of the output back.
 """
 
@@ -28,55 +28,13 @@ from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_prog
 from lino_migrate.restore.cli import build_parser
 from lino_migrate.restore.reader import open_dump
 from tests.site.data import populate
+from tests.terminal import BOX, Terminal, screen, without_controls, words
 
 BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 COMMANDS = sorted(find_commands(str(Path(lino_migrate.__file__).parent / "management")))
 
-#: A control sequence (CSI), a line end or a run of text.
-_TOKEN = re.compile(r"\x1b\[([?\d;]*)([A-Za-z])|(\r)|(\n)|([^\x1b\r\n]+)")
 #: A color or style (SGR) that is more than a reset.
 _COLOR = re.compile(r"\x1b\[[\d;]*[1-9][\d;]*m")
-
-
-class Terminal(io.StringIO):
-    """A stream that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        """Return true: this stream is a terminal."""
-        return True
-
-
-def _screen(output: str) -> list[str]:
-    """Return the lines a terminal shows after *output*, trailing blanks dropped.
-
-    Understood: text (overwriting), ``\\r``, ``\\n``, cursor up (``ESC[nA``)
-    and erase line (``ESC[2K``); other sequences (colors, cursor shown or
-    hidden) change nothing on the screen.
-    """
-    lines, row, column = [""], 0, 0
-    for match in _TOKEN.finditer(output):
-        argument, command, cr, lf, text = match.groups()
-        if text:
-            line = lines[row].ljust(column)
-            lines[row] = line[:column] + text + line[column + len(text) :]
-            column += len(text)
-        elif cr:
-            column = 0
-        elif lf:
-            row, column = row + 1, 0
-            lines += [""] * (row + 1 - len(lines))
-        elif command == "A":
-            row = max(row - int(argument or 1), 0)
-        elif command == "K" and argument == "2":
-            lines[row] = ""
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return [line.rstrip() for line in lines]
-
-
-def _plain(output: str) -> str:
-    """Return *output* without its control sequences."""
-    return re.sub(r"\x1b\[[?\d;]*[A-Za-z]", "", output)
 
 
 @pytest.fixture(autouse=True)
@@ -227,8 +185,9 @@ def test_dumpcompare_lines(dump_dir: Path) -> None:
 def test_restore_bar_counts_and_goes(dump_dir: Path) -> None:
     """The bar names the models and counts rows and models; then it is erased.
 
-    What the terminal shows at the end is what the restore says without a
-    terminal; the colors of the bar were written on the way.
+    What the terminal shows at the end is the report that the restore writes
+    without a terminal, its table drawn by rich; the colors of the bar were
+    written on the way.
     """
     args = ("restoredump", dump_dir, "--noinput", "--database", "other")
     plain = _run(*args)
@@ -236,11 +195,12 @@ def test_restore_bar_counts_and_goes(dump_dir: Path) -> None:
     files = _files(dump_dir)
     rows = sum(e.rows for e in files)
     models = len({e.model for e in files})
-    shown = _plain(output)
+    shown = without_controls(output)
     assert f"{rows:,}/{rows:,} rows  {models}/{models} models" in shown
     for label in {e.model for e in files if e.model not in NATURAL_KEYS}:
         assert label in shown
-    assert plain.splitlines() == _screen(output)
+    assert words(plain.splitlines()) == words(screen(output))
+    assert BOX & set(screen(output)[0])
     assert _COLOR.search(output)
 
 
@@ -252,8 +212,8 @@ def test_dump2py_bar_counts_models(tmp_path: Path) -> None:
     files = _files(tmp_path / "d")
     rows = sum(e.rows for e in files)
     models = len({e.model for e in files})
-    assert f"{rows:,} rows  {models}/{models} models" in _plain(output)
-    assert [_wrote(tmp_path / "d")] == _screen(output)
+    assert f"{rows:,} rows  {models}/{models} models" in without_controls(output)
+    assert [_wrote(tmp_path / "d")] == screen(output)
 
 
 @BOTH
@@ -262,7 +222,7 @@ def test_lines_go_above_the_bar(tmp_path: Path) -> None:
     populate("default")
     output = _run("dump2py", tmp_path / "d", "--noinput", "-v2", stdout=Terminal())
     dump = tmp_path / "d"
-    assert [*_model_lines(dump), _wrote(dump)] == _screen(output)
+    assert [*_model_lines(dump), _wrote(dump)] == screen(output)
 
 
 @BOTH
@@ -271,13 +231,14 @@ def test_upgradedump_and_dumpcompare_bars(dump_dir: Path, tmp_path: Path) -> Non
     rows = sum(e.rows for e in _files(dump_dir))
     new = tmp_path / "new"
     output = _run("upgradedump", dump_dir, new, "--noinput", stdout=Terminal())
-    assert f"{rows:,}/{rows:,} rows" in _plain(output)
-    assert 1 == len(_screen(output))
-    assert _screen(output)[0].startswith("Wrote ")
+    assert f"{rows:,}/{rows:,} rows" in without_controls(output)
+    assert 1 == len(screen(output))
+    assert screen(output)[0].startswith("Wrote ")
     plain = _run("dumpcompare", dump_dir, dump_dir)
     output = _run("dumpcompare", dump_dir, dump_dir, stdout=Terminal())
-    assert f"{2 * rows:,}/{2 * rows:,} rows" in _plain(output)
-    assert plain.splitlines() == _screen(output)
+    assert f"{2 * rows:,}/{2 * rows:,} rows" in without_controls(output)
+    assert words(plain.splitlines()) == words(screen(output))
+    assert BOX & set("".join(screen(output)))
 
 
 @BOTH
@@ -290,7 +251,7 @@ def test_no_color(dump_dir: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> 
     else:
         args += ("--no-color",)
     output = _run(*args, stdout=Terminal())
-    assert " models" in _plain(output)
+    assert " models" in without_controls(output)
     assert not _COLOR.search(output)
 
 
@@ -314,7 +275,7 @@ def test_json_stays_json(
     out, err = stdout(), Terminal()
     call_command(*map(str, args), stdout=out, stderr=err)
     json.loads(out.getvalue())
-    bar = " models" in _plain(err.getvalue())
+    bar = " models" in without_controls(err.getvalue())
     assert bar == (stdout is io.StringIO)
 
 
@@ -359,10 +320,10 @@ def test_progress_bar_is_transient() -> None:
             progress(f"{label}: 100 rows", 2)
             progress.advance(label, 100)
     output = out.getvalue()
-    assert "0/300 rows  0/3 models" in _plain(output)
-    assert re.search(r"100/300 rows  1/3 models .*app\.two", _plain(output))
-    assert "300/300 rows  3/3 models" in _plain(output)
-    assert ["app.one: 100 rows", "app.two: 100 rows", "app.three: 100 rows"] == _screen(
+    assert "0/300 rows  0/3 models" in without_controls(output)
+    assert re.search(r"100/300 rows  1/3 models .*app\.two", without_controls(output))
+    assert "300/300 rows  3/3 models" in without_controls(output)
+    assert ["app.one: 100 rows", "app.two: 100 rows", "app.three: 100 rows"] == screen(
         output
     )
 
@@ -377,7 +338,7 @@ def test_progress_bar_on_a_console_of_its_own() -> None:
         progress("app.one: 100 rows", 1)
     assert "" == out.getvalue()
     assert "app.one: 100 rows" in console.export_text()
-    assert "0/300 rows  0/3 models" in _plain(screen.getvalue())
+    assert "0/300 rows  0/3 models" in without_controls(screen.getvalue())
 
 
 def test_command_progress_streams() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -15,6 +15,7 @@ from django.core.management.base import (
 )
 
 from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_progress
+from lino_migrate.reports.table import ReportOutput
 from lino_migrate.restore.cli import ask, is_yes
 
 __all__ = [
@@ -67,16 +68,45 @@ class InterruptibleCommand(BaseCommand):
             kwargs["help"] = VERBOSITY_HELP
         super().add_base_argument(parser, *args, **kwargs)
 
-    def progress(self, options: Mapping[str, Any], *, json: bool = False) -> Progress:
+    def progress(
+        self,
+        options: Mapping[str, Any],
+        *,
+        json: bool = False,
+        output: ReportOutput | None = None,
+    ) -> Progress:
         """Return the progress of this command: lines, and a bar on a terminal (#14).
 
         :param json: the report is JSON: standard output holds nothing else.
+        :param output: the text report written while the bar is shown: its
+            tables and the bar share one console.
         """
+        console = output.console if output is not None and output.rich else None
         return command_progress(
             _beneath(self.stdout),
             _beneath(self.stderr),
             options["verbosity"],
             json=json,
+            color=not options.get("no_color", False),
+            console=console,
+        )
+
+    def report_output(
+        self,
+        options: Mapping[str, Any],
+        *,
+        write: Callable[[str], object] | None = None,
+    ) -> ReportOutput:
+        """Return where the text report goes: rich tables on a terminal (#14).
+
+        ``--no-color`` draws them without colors or styles.
+
+        :param write: writes the plain text instead of standard output's
+            ``write``, such as above a progress bar.
+        """
+        return ReportOutput(
+            _beneath(self.stdout),
+            write=write or (lambda text: self.stdout.write(text, ending="")),
             color=not options.get("no_color", False),
         )
 

@@ -2,7 +2,8 @@
 
 Both writers take the models one at a time from
 :meth:`~lino_migrate.reports.compare.DumpComparison.models` and write each before the
-next is compared, so that only one model's differences are held in memory.
+next is compared, so that only one model's differences are held in memory (on a
+terminal, the text report keeps the lines of the models' table until it is drawn).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from lino_migrate.reports.compare import (
     Row,
     RowChange,
 )
-from lino_migrate.reports.table import Table, render_table
+from lino_migrate.reports.table import Block, ReportOutput, Table
 from lino_migrate.restore.reader import DumpMeta
 
 __all__ = ["CompareSummary", "jsonable", "model_document", "write_json", "write_text"]
@@ -203,10 +204,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def write_text(comparison: DumpComparison, write: Write, limit: int) -> CompareSummary:
-    """Write the comparison for a person: at most *limit* rows per model and kind."""
+def write_text(
+    comparison: DumpComparison, output: ReportOutput | None, limit: int
+) -> CompareSummary:
+    """Write the comparison for a person: at most *limit* rows per model and kind.
+
+    :param output: where the report goes; ``None`` writes nothing, the summary
+        is still counted.
+    """
     summary = _start(comparison)
-    lines = [
+    lines: list[Block] = [
         _dump_line("A", comparison.a, comparison.migrated_from),
         _dump_line("B", comparison.b),
         "",
@@ -216,7 +223,7 @@ def write_text(comparison: DumpComparison, write: Write, limit: int) -> CompareS
     if differing:
         lines.append("App versions that differ (A -> B):")
         rows = [(app, a or "-", "->", b or "-") for app, (a, b) in differing.items()]
-        lines += render_table(rows, align="<>", indent=2, gap=1)
+        lines.append(Table(rows, align="<>", indent=2, gap=1))
     else:
         lines.append(
             f"App versions: the same {len(versions)} apps at the same versions."
@@ -226,12 +233,16 @@ def write_text(comparison: DumpComparison, write: Write, limit: int) -> CompareS
         f"Models (rows in A, rows in B); at most {limit} rows are shown per model "
         "for each of added, removed and changed (--limit):",
     ]
-    write("\n".join(lines) + "\n")
-    table = _models_table(comparison)
-    for model in comparison.models():
-        summary.add(model)
-        write("\n".join(_model_lines(model, table, limit)) + "\n")
-    write("\n" + summary.message() + "\n")
+    if output is None:
+        for model in comparison.models():
+            summary.add(model)
+        return summary
+    output.report(lines)
+    with output.rows(_models_table(comparison)) as add:
+        for model in comparison.models():
+            summary.add(model)
+            add(*_model_row(model, limit))
+    output.write("\n" + summary.message() + "\n")
     return summary
 
 
@@ -257,7 +268,7 @@ def _models_table(comparison: DumpComparison) -> Table:
     rows = [
         (label, a.get(label, "-"), b.get(label, "-")) for label in comparison.labels
     ]
-    return Table(rows, align="<>>", indent=2)
+    return Table(align="<>>", indent=2, fit=rows)
 
 
 def _counts(meta: DumpMeta) -> dict[str, str]:
@@ -268,13 +279,15 @@ def _counts(meta: DumpMeta) -> dict[str, str]:
     return {label: str(rows[label]) for label in meta.schema}
 
 
-def _model_lines(model: ModelComparison, table: Table, limit: int) -> list[str]:
+def _model_row(model: ModelComparison, limit: int) -> tuple[tuple[str, ...], list[str]]:
+    """Return the row of *model* in the models' table, and the notes beneath it."""
+
     def count(rows: int | None) -> str:
         return "-" if rows is None else str(rows)
 
     cells = (model.label, count(model.rows_a), count(model.rows_b))
     if model.a is None or model.b is None:
-        return [table.line((*cells, "only in A" if model.b is None else "only in B"))]
+        return (*cells, "only in A" if model.b is None else "only in B"), []
     states = [
         f"{len(rows)} {kind}"
         for kind, rows in (
@@ -287,22 +300,20 @@ def _model_lines(model: ModelComparison, table: Table, limit: int) -> list[str]:
     details = _schema(model)
     if details:
         states.append("schema differs")
-    lines = [table.line((*cells, ", ".join(states) or "same"))]
-    lines += [f"      {d}" for d in details]
-    lines += _listed("added", model.added, _row, limit)
-    lines += _listed("removed", model.removed, _row, limit)
-    return lines + _listed("changed", model.changed, _change, limit)
+    notes = list(details)
+    notes += _listed("added", model.added, _row, limit)
+    notes += _listed("removed", model.removed, _row, limit)
+    notes += _listed("changed", model.changed, _change, limit)
+    return (*cells, ", ".join(states) or "same"), notes
 
 
 def _listed(
     kind: str, items: Sequence[Any], show: Callable[[Any], str], limit: int
 ) -> list[str]:
     """Return a line per item, at most *limit*, then how many were left out."""
-    lines = [
-        f"      {kind} pk={_show(item.pk)}: {show(item)}" for item in items[:limit]
-    ]
+    lines = [f"{kind} pk={_show(item.pk)}: {show(item)}" for item in items[:limit]]
     if len(items) > limit:
-        lines.append(f"      ... and {len(items) - limit} more {kind} rows")
+        lines.append(f"... and {len(items) - limit} more {kind} rows")
     return lines
 
 

@@ -29,6 +29,7 @@ from lino_migrate.conf import DEFAULT_MAX_ROW_COUNT
 from lino_migrate.dump.dumper import DumpResult, dump
 from lino_migrate.dump.snapshot import read_transaction
 from lino_migrate.exceptions import plural
+from lino_migrate.reports.table import Block, Table, plain_text
 from lino_migrate.schema import dumpable_models, model_label, value_field
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "compare_models",
     "extra_tables",
     "format_report",
+    "report_blocks",
 ]
 
 _TEXT_TYPES = (
@@ -460,16 +462,33 @@ def compare_migrations(connection: BaseDatabaseWrapper) -> MigrationDrift:
 
 
 def format_report(report: DriftReport) -> str:
-    """Return *report* as text for a person: models, tables, migrations, summary.
+    """Return *report* as plain text for a person: models, tables, migrations, summary.
+
+    .. versionadded:: 0.1
+    """
+    return plain_text(report_blocks(report))
+
+
+def report_blocks(report: DriftReport) -> list[Block]:
+    """Return *report* for a person: a table of the models, then its lines.
 
     .. versionadded:: 0.1
     """
     vendor = report.vendor
-    lines = [f"Database '{report.database}' ({vendor}) compared with the code:"]
-    for label, drift in report.models.items():
-        counted = "" if drift.rows is None else f"{plural(drift.rows, 'row')}, "
-        lines.append(f"{label}: {counted}{drift.status}")
-        lines.extend(f"  - {p.message}" for p in drift.problems)
+    table = Table(
+        [
+            (label, None if d.rows is None else plural(d.rows, "row"), d.status)
+            for label, d in report.models.items()
+        ],
+        align="<><",
+        notes=[[f"- {p.message}" for p in d.problems] for d in report.models.values()],
+        note_prefix="  ",
+        plain=_model_line,
+    )
+    lines: list[Block] = [
+        f"Database '{report.database}' ({vendor}) compared with the code:",
+        table,
+    ]
     migrations = report.migrations
     lines += [
         f"Extra tables: {_listing(report.extra_tables)}",
@@ -483,7 +502,14 @@ def format_report(report: DriftReport) -> str:
         f"to {report.dump.path}."
     )
     lines.append(report.summary())
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _model_line(row: Sequence[object]) -> str:
+    """Return the plain line of a model: ``label: rows, status``."""
+    label, rows, status = row
+    counted = "" if rows is None else f"{rows}, "
+    return f"{label}: {counted}{status}"
 
 
 def _listing(names: Sequence[str]) -> str:

@@ -10,14 +10,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.exceptions import missing_tables_message, plural
 from lino_migrate.format.layout import written_when
-from lino_migrate.reports.table import render_table
+from lino_migrate.reports.table import Block, Table, plain_text
 from lino_migrate.restore.plan import UpgradePlan, examine_upgrade, missing_tables
 from lino_migrate.restore.reader import DumpMeta
 from lino_migrate.restore.rowcheck import kept_references, row_problems
 from lino_migrate.schema import describe
 from migrations_registry import Registry, RenameField
 
-__all__ = ["format_plan", "plan_report"]
+__all__ = ["format_plan", "plan_blocks", "plan_report"]
 
 
 def plan_report(
@@ -201,16 +201,21 @@ def _changes(
 
 
 def format_plan(report: dict[str, Any]) -> str:
-    """Return *report* as text for a person."""
+    """Return *report* as plain text for a person."""
+    return plain_text(plan_blocks(report))
+
+
+def plan_blocks(report: dict[str, Any]) -> list[Block]:
+    """Return *report* for a person: its lines and its tables (versions, models)."""
     dump = report["dump"]
-    lines = [
+    lines: list[Block] = [
         f"Dump {dump['directory']}: {written_when(dump['created'])} by Django "
         f"{dump['django']} on {dump['engine']}"
         + (" (PARTIAL)" if dump["partial"] else "")
         + ".",
         "",
         "Versions (dump -> current):",
-        *_versions(report["versions"]),
+        _versions(report["versions"]),
     ]
     lines += ["", "Migrators that will run, in order:"] if report["migrators"] else []
     for m in report["migrators"]:
@@ -218,15 +223,7 @@ def format_plan(report: dict[str, Any]) -> str:
         summary = m["doc"].splitlines()[0] if m["doc"] else ""
         lines.append(f"  {step} ({m['name']}): {summary}")
         lines += [f"      {op}" for op in m["operations"]]
-    lines += ["", "Models:"]
-    models = report["models"]
-    for m, line in zip(models.values(), _model_lines(models), strict=True):
-        lines.append(line)
-        for name, ops in m["changes"].items():
-            lines += [f"      {name}: {op}" for op in ops]
-        if m["filled"]:
-            lines.append(f"      filled with defaults: {', '.join(m['filled'])}")
-        lines += [f"      {_difference(d)}" for d in m["differences"]]
+    lines += ["", "Models:", _models_table(report["models"])]
     if report["warnings"]:
         lines += ["", "Warnings:"]
         lines += [f"  - {w}" for w in report["warnings"]]
@@ -236,7 +233,7 @@ def format_plan(report: dict[str, Any]) -> str:
         lines += [f"  - {p}" for p in report["problems"]]
     else:
         lines += ["", "The restore would work."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _difference(d: dict[str, Any]) -> str:
@@ -251,25 +248,34 @@ def _difference(d: dict[str, Any]) -> str:
     return f"{field}: removed, in the dump only"
 
 
-def _versions(versions: dict[str, Any]) -> list[str]:
-    """Return a line per app: its version in the dump, the current one, migrators."""
+def _versions(versions: dict[str, Any]) -> Table:
+    """Return a row per app: its version in the dump, the current one, migrators."""
     rows = []
     for app, v in versions.items():
         runs = f"  migrators: {', '.join(v['migrators'])}" if v["migrators"] else ""
         runs += "" if v["installed"] else "  (not installed)"
         rows.append((app, v["dump"] or "(not in dump)", "->", f"{v['current']}{runs}"))
-    return render_table(rows, align="<>", indent=2, gap=1)
+    return Table(rows, align="<>", indent=2, gap=1)
 
 
-def _model_lines(models: dict[str, Any]) -> list[str]:
-    """Return a line per dumped model: its label, rows, and where they go."""
-    rows = []
+def _models_table(models: dict[str, Any]) -> Table:
+    """Return a row per dumped model: its label, rows, and where they go.
+
+    Beneath each row, its notes: the operations on it, the fields filled
+    with defaults, the differences of its fields.
+    """
+    rows, notes = [], []
     for label, m in models.items():
         where = "removed" if m["current"] is None else m["current"]
         state = "unchanged" if m["unchanged"] else f"-> {where}"
         state += " (fields differ)" if m["differences"] else ""
         rows.append((label, plural(m["rows"], "row"), state))
-    return render_table(rows, align="<><", indent=2)
+        lines = [f"{name}: {op}" for name, ops in m["changes"].items() for op in ops]
+        if m["filled"]:
+            lines.append(f"filled with defaults: {', '.join(m['filled'])}")
+        lines += [_difference(d) for d in m["differences"]]
+        notes.append(lines)
+    return Table(rows, align="<><", indent=2, notes=notes)
 
 
 def _database_problems(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -31,6 +31,8 @@ from rich.progress import (
 )
 from rich.progress import Progress as Bar
 from rich.text import Text
+
+from lino_migrate.reports.table import is_terminal
 
 if TYPE_CHECKING:
     from rich.progress import Task, TaskID
@@ -173,6 +175,7 @@ def command_progress(
     *,
     json: bool = False,
     color: bool = True,
+    console: Console | None = None,
 ) -> Progress:
     """Return the progress of a command whose report goes to *stdout*.
 
@@ -181,19 +184,18 @@ def command_progress(
     no lines, and the bar goes to *stderr* when that is a terminal and
     *stdout* is not (a program reads it; JSON written to a terminal while a
     bar is drawn on the same screen would be torn).
+
+    :param console: the rich console of *stdout* for the bar of a text
+        report, shared with the report's tables drawn while it is shown
+        (``dumpcompare``).
     """
     if not json:
-        return Progress(stdout, verbosity, terminal=_isatty(stdout), color=color)
-    terminal = _isatty(stderr) and not _isatty(stdout)
+        terminal = is_terminal(stdout)
+        return Progress(
+            stdout, verbosity, terminal=terminal, color=color, console=console
+        )
+    terminal = is_terminal(stderr) and not is_terminal(stdout)
     return Progress(stderr, verbosity, terminal=terminal, lines=False, color=color)
-
-
-def _isatty(stream: Any) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # a closed stream
-        return False
 
 
 def _bar(

@@ -1,7 +1,8 @@
 """The report of a restore: per model, rows in the dump, written, dropped, created.
 
-As text for a person (:func:`format_report`) or as a dict for JSON
-(:func:`report_dict`).
+As text for a person (:func:`report_blocks`, drawn by
+:class:`~lino_migrate.reports.table.ReportOutput`; :func:`format_report`) or
+as a dict for JSON (:func:`report_dict`).
 """
 
 from __future__ import annotations
@@ -11,26 +12,31 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from lino_migrate.exceptions import plural
-from lino_migrate.reports.table import render_table
+from lino_migrate.reports.table import Block, Table, plain_text
 
 if TYPE_CHECKING:
     from lino_migrate.restore.restorer import RestoreReport
 
-__all__ = ["format_report", "report_dict"]
+__all__ = ["format_report", "report_blocks", "report_dict"]
 
 
 def format_report(report: RestoreReport) -> str:
-    """Return the restore report as a table, one line per model."""
+    """Return the restore report as plain text, one line per model."""
+    return plain_text(report_blocks(report))
+
+
+def report_blocks(report: RestoreReport) -> list[Block]:
+    """Return the restore report: a table, one row per model, then its lines."""
     rows = [
         (label, m.in_dump, m.written, m.dropped, m.created)
         for label, m in sorted(report.models.items())
     ]
     headers = ("model", "in dump", "written", "dropped", "created")
-    lines = render_table(rows, headers=headers)
+    lines: list[Block] = [Table(rows, headers=headers)]
     if report.migrators:
         lines.append("Migrators: " + "; ".join(report.migrators))
     lines += [f"EDITED: {edit}" for edit in report.edits]
-    lines += _format_samples(report)
+    lines.append(_samples(report))
     # What became of the restore is said once, on the last line (#14).
     lines += [f"REFUSED: {violation.detail}" for violation in report.violations]
     verb = "Rehearsed (rolled back):" if report.simulated else "Restored"
@@ -38,7 +44,7 @@ def format_report(report: RestoreReport) -> str:
         f"{verb} {plural(report.written, 'row')} of "
         f"{plural(len(report.models), 'model')} into database '{report.database}'."
     )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def report_dict(
@@ -75,11 +81,11 @@ def report_dict(
     }
 
 
-def _format_samples(report: RestoreReport) -> list[str]:
+def _samples(report: RestoreReport) -> Table:
     rows = [
         (when, f"{label}: {row!r}")
         for label, sample in sorted(report.samples.items())
         for when in ("before", "after")
         for row in sample.get(when, [])
     ]
-    return render_table(rows, align=">", gap=1)
+    return Table(rows, align=">", gap=1)

@@ -28,7 +28,8 @@ from lino_migrate.exceptions import (
 )
 from lino_migrate.format.layout import NATURAL_KEYS, written_when
 from lino_migrate.reports.progress import VERBOSITY_HELP, Progress, command_progress
-from lino_migrate.reports.restore import format_report, report_dict
+from lino_migrate.reports.restore import format_report, report_blocks, report_dict
+from lino_migrate.reports.table import ReportOutput
 from lino_migrate.restore.reader import DumpMeta, read_meta
 from lino_migrate.restore.restorer import PIPELINE_MIN_ROWS, RestoreReport, restore
 from lino_migrate.restore.schema_setup import schema_work
@@ -190,7 +191,8 @@ def main(
     out = stdout or sys.stdout
     as_json = args.format == "json"
     progress = command_progress(out, sys.stderr, args.verbosity, json=as_json)
-    return run_restore(script, vars(args), namespace, out.write, progress)
+    output = ReportOutput(out)
+    return run_restore(script, vars(args), namespace, out.write, progress, output)
 
 
 def run_restore(
@@ -199,12 +201,15 @@ def run_restore(
     namespace: dict[str, Any] | None,
     write: Callable[[str], object],
     progress: Progress,
+    output: ReportOutput | None = None,
 ) -> RestoreReport:
     """Confirm, restore and report, as the parsed *options* of a restore say.
 
     :param namespace: the hooks to run, or ``None`` to run none (safe mode).
-    :param write: where the messages and the report go.
+    :param write: where the messages and the JSON report go.
     :param progress: the lines per file, and the bar on a terminal (#14).
+    :param output: where the text report goes (rich tables on a terminal);
+        by default, plain text through *write*.
     :raises LinoMigrateError: for a bad dump, a refused row or no confirmation.
     """
     args = argparse.Namespace(**{**_DEFAULTS, **options})
@@ -238,6 +243,8 @@ def run_restore(
     if args.format == "json":
         found = report_dict(report, describe_database(args.database), meta.values)
         write(json.dumps(found, indent=2, sort_keys=True) + "\n")
+    elif verbosity and output is not None:
+        output.report(report_blocks(report))
     elif verbosity:
         write(format_report(report))
     if report.violations:

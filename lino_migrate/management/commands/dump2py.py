@@ -29,7 +29,7 @@ from lino_migrate.management.output import (
     compression,
     output_path,
 )
-from lino_migrate.reports.drift import check_database, format_report
+from lino_migrate.reports.drift import check_database, report_blocks
 from lino_migrate.reports.progress import Progress
 from lino_migrate.restore.cli import unreadable
 from lino_migrate.storage import StoragePlace
@@ -160,7 +160,7 @@ class Command(InterruptibleCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(report.as_dict(), indent=2, sort_keys=True))
         elif options["verbosity"] >= 1:
-            self.stdout.write(format_report(report), ending="")
+            self.report_output(options).report(report_blocks(report))
         if report.drift:
             raise CommandError(report.summary(), returncode=1)
 

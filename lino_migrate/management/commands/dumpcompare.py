@@ -13,7 +13,7 @@ from lino_migrate.exceptions import LinoMigrateError
 from lino_migrate.management.base import InterruptibleCommand
 from lino_migrate.reports.compare import DumpComparison, compare_dumps
 from lino_migrate.reports.comparetext import CompareSummary, write_json, write_text
-from lino_migrate.reports.progress import Progress
+from lino_migrate.reports.table import ReportOutput
 from lino_migrate.restore.reader import open_dump
 from lino_migrate.restore.restorer import Advance
 from lino_migrate.upgrade.upgradedump import migrated_dump
@@ -56,29 +56,32 @@ class Command(InterruptibleCommand):
             msg = f"--limit must be 0 or more, not {options['limit']}."
             raise CommandError(msg, returncode=2)
         json = options["format"] == "json"
-        progress = self.progress(options, json=json)
+        text = not json and options["verbosity"] >= 1
+        # The plain text goes above the bar (#14); progress is bound below.
+        output = self.report_output(options, write=lambda t: progress.write(t))
+        progress = self.progress(options, json=json, output=output if text else None)
         try:
             with _comparison(options, progress.advance) as comparison:
                 models = len(comparison.labels)
                 with progress.shown(rows=comparison.rows, models=models):
-                    summary = self._write(comparison, progress, options)
+                    summary = self._write(comparison, output if text else None, options)
         except LinoMigrateError as e:
             raise CommandError(str(e), returncode=2) from e
         if summary.differs:
             raise CommandError(summary.message(), returncode=1)
 
     def _write(
-        self, comparison: DumpComparison, progress: Progress, options: dict[str, Any]
+        self,
+        comparison: DumpComparison,
+        output: ReportOutput | None,
+        options: dict[str, Any],
     ) -> CompareSummary:
-        """Write the report: JSON at every verbosity, text from verbosity 1 on."""
+        """Write the report: JSON at every verbosity, else text to *output*, if any."""
         if options["format"] == "json":
             return write_json(
                 comparison, lambda text: self.stdout.write(text, ending="")
             )
-        if options["verbosity"] >= 1:
-            # Through the progress: the text goes above the bar (#14).
-            return write_text(comparison, progress.write, options["limit"])
-        return write_text(comparison, lambda text: None, options["limit"])
+        return write_text(comparison, output, options["limit"])
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from lino_migrate.exceptions import LinoMigrateError, plural
 from lino_migrate.management.base import InterruptibleCommand
-from lino_migrate.reports.plantext import format_plan, plan_report
+from lino_migrate.reports.plantext import plan_blocks, plan_report
 from lino_migrate.restore.cli import connect
 from lino_migrate.restore.reader import open_dump
 from lino_migrate.restore.selection import without_models
@@ -52,7 +52,7 @@ class Command(InterruptibleCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
         elif options["verbosity"] >= 1:
-            self.stdout.write(format_plan(report), ending="")
+            self.report_output(options).report(plan_blocks(report))
         if not report["ok"]:
             count = len(report["problems"])
             msg = f"The restore would fail: {plural(count, 'problem')}, listed above."

@@ -63,4 +63,5 @@ class Command(InterruptibleCommand):
                 + f"{script}` instead if they are needed."
             )
         progress = self.progress(options, json=options["format"] == "json")
-        run_restore(str(script), options, None, self.stdout.write, progress)
+        output = self.report_output(options)
+        run_restore(str(script), options, None, self.stdout.write, progress, output)
