@@ -27,8 +27,14 @@ from pathlib import Path
 # The repository root, so that ``benchmarks`` imports as a package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import BenchError, Server, directory_size, make_server
-from benchmarks.steps import _check_same, _check_values, _generate
+from benchmarks.harness import (
+    BenchError,
+    Server,
+    check_same,
+    directory_size,
+    make_server,
+)
+from benchmarks.steps import _check_values, _generate
 
 #: Goal of issue 15: a gzip restore takes at most this times the uncompressed one.
 GZIP_RESTORE_GOAL = 1.3
@@ -82,7 +88,7 @@ def _measure(server: Server, source: str, variant: Variant) -> Figures:
     else:
         command = ("run", str(written / "restore.py"), "--noinput")
     restore = server.manage(restored, *command, log=f"restore-{tag}")
-    _check_same(server, source, restored, f"the restore ({variant.label})")
+    check_same(server, source, restored, f"the restore ({variant.label})")
     _check_values(server, source, restored, transformed=False)
     server.drop(restored)
     size = directory_size(written)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import rawio
+from benchmarks.proctree import POLL_SECONDS, TreeSampler
 
 REPO = Path(__file__).resolve().parents[1]
 MANAGE = ("benchmarks/manage.py",)
@@ -28,7 +30,8 @@ class Measurement:
 
     :param seconds: wall time of the subprocess, or, for the raw steps, the
         time of the database work measured inside it (``in_process``).
-    :param rss_mb: peak resident set size of the subprocess, in MiB.
+    :param rss_mb: peak resident set size of the main process, in MiB.
+    :param tree_mb: peak of the summed ``Pss`` of the process and its workers.
     :param extrapolated: *seconds* and *size_bytes* were measured on
         *measured_rows* rows and scaled linearly to *rows*.
     """
@@ -42,6 +45,8 @@ class Measurement:
     extrapolated: bool = False
     measured_rows: int | None = None
     note: str = ""
+    tree_mb: float | None = None
+    processes: int = 1
 
     @property
     def rows_per_second(self) -> float | None:
@@ -54,25 +59,70 @@ class Measurement:
         """Return the figures as a JSON-ready dict."""
         return {**asdict(self), "rows_per_second": self.rows_per_second}
 
+    @classmethod
+    def of_child(cls, name: str, child: Child, **figures: Any) -> Measurement:
+        """Return the measurement of a step that ran as *child*."""
+        return cls(
+            name, child.seconds, rss_mb=child.rss_mb, tree_mb=child.tree_mb,
+            processes=child.processes, **figures,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Child:
-    """What a finished subprocess left: wall time, peak RSS and output."""
+    """What a finished subprocess left: wall time, peak memory and output.
+
+    :param rss_mb: ``VmHWM`` of the main process (its own peak RSS), in MiB.
+    :param tree_mb: the highest sum of ``Pss`` of the process and all its
+        descendants seen while it ran (:mod:`benchmarks.proctree`), in MiB.
+    """
 
     seconds: float
     rss_mb: float
     output: str
+    tree_mb: float | None = None
+    processes: int = 1
+
+
+class UnsupportedOptionError(BenchError):
+    """The command does not know an option the benchmark gave it.
+
+    :param reason: what the command said of the option.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+#: What a command says of an option it does not have, or cannot use here.
+UNSUPPORTED = re.compile(r"unrecognized arguments: [^.\n]*|--jobs \d+ needs PostgreSQL")
+
+
+def _wait_sampling(
+    proc: subprocess.Popen[bytes], sampler: TreeSampler
+) -> tuple[int, Any]:
+    """Sample the tree of *proc* every :data:`POLL_SECONDS` until it exits."""
+    while True:
+        sampler.sample()
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            return status, usage
+        time.sleep(POLL_SECONDS)
 
 
 def run_child(args: list[str], env: dict[str, str], log: Path) -> Child:
-    """Run *args* from the repository root; return its wall time and peak RSS.
+    """Run *args* from the repository root; return its wall time and peak memory.
 
-    The peak RSS is the one the child reports at exit
-    (:func:`benchmarks.rawio.record_peak_rss`); ``ru_maxrss`` of
-    ``os.wait4``, which may start at this process's own peak, only when the
-    child reported none.
+    The peak RSS of the main process is the one it reports at exit
+    (:func:`benchmarks.rawio.record_peak_rss`); for a program that reports
+    none (``pg_dump``), its ``VmHWM`` as last sampled; ``ru_maxrss`` of
+    ``os.wait4``, which may start at this process's own peak, only when
+    neither is known. The peak of the whole process tree is sampled from
+    ``/proc`` while it runs.
 
-    :raises BenchError: when the command exits with a non-zero status.
+    :raises UnsupportedOptionError: when the command rejects an option.
+    :raises BenchError: when the command exits with another non-zero status.
     """
     peak = log.with_suffix(".peak")
     peak.unlink(missing_ok=True)
@@ -83,19 +133,44 @@ def run_child(args: list[str], env: dict[str, str], log: Path) -> Child:
             args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )  # fmt: skip
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        sampler = TreeSampler(proc.pid)
+        status, usage = _wait_sampling(proc, sampler)
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     output = log.read_text(encoding="utf-8", errors="replace")
+    # All in KiB on Linux; ru_maxrss may start at this process's own peak.
+    kib = (
+        int(peak.read_text())
+        if peak.exists()
+        else sampler.root_hwm_kib or usage.ru_maxrss
+    )
+    peak.unlink(missing_ok=True)
     if proc.returncode != 0:
         tail = "".join(f"    {line}\n" for line in output.splitlines()[-25:])
         shown = " ".join(args[1:])
         msg = f"`{shown}` exited with status {proc.returncode}:\n{tail}"
+        if found := UNSUPPORTED.search(output):
+            raise UnsupportedOptionError(found[0], msg)
         raise BenchError(msg)
-    # Both are in KiB on Linux.
-    kib = int(peak.read_text()) if peak.exists() else usage.ru_maxrss
-    peak.unlink(missing_ok=True)
-    return Child(seconds, kib / 1024, output)
+    return Child(seconds, kib / 1024, output, sampler.peak_mb, sampler.most_processes)
+
+
+def say(message: str) -> None:
+    """Print the progress line *message*."""
+    print(f"  .. {message}", flush=True)
+
+
+def check_same(server: Server, source: str, target: str, step: str) -> None:
+    """Raise if a table of *target* has another row count than in *source*."""
+    want, have = server.count_rows(source), server.count_rows(target)
+    differ = [
+        f"{table}: {want.get(table)} in the source, {have.get(table)} after {step}"
+        for table in sorted(want.keys() | have.keys())
+        if want.get(table) != have.get(table)
+    ]
+    if differ:
+        msg = f"{step} did not reproduce the source:\n    " + "\n    ".join(differ)
+        raise BenchError(msg)
 
 
 def directory_size(path: Path) -> int:

@@ -11,10 +11,14 @@ step runs as a real subprocess and is timed, with its peak RSS:
 ``manage.py dump2py`` and ``manage.py run DIR/restore.py`` (into a fresh,
 migrated database), the same restore with a migrator that transforms every
 row (``benchmarks/bench/migrators.py``), ``upgradedump`` of the dump through
-the same migrator, ``dumpdata``/``loaddata``, and the raw limit, a DB-API
-read and write of every row (``benchmarks/rawio.py``).
-The table at the end gives the ratios and which of the goals of issues 4 and
-5 hold.
+the same migrator, ``dumpdata``/``loaddata``, the raw limit, a DB-API
+read and write of every row (``benchmarks/rawio.py``), and on PostgreSQL
+``pg_dump -Fc`` and ``pg_restore`` (``benchmarks/pgtools.py``). The dump and
+the restore run with each ``--jobs`` asked for; the peak memory of every
+command is sampled over all its processes (``benchmarks/proctree.py``).
+The table at the end gives the ratios and which of the goals of issues 4, 5
+and 16 hold (``benchmarks/targets.py``); ``--profile`` adds where the time
+of the dump and the restore goes (``benchmarks/profiling.py``).
 
 PostgreSQL: the server of ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``
 (default ``127.0.0.1:5432``, user ``postgres``); throwaway databases named
@@ -37,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import BenchError, Server, make_server
-from benchmarks.report import EngineResult, format_result
+from benchmarks.report import EngineResult, format_result, result_json
 from benchmarks.steps import run_engine
 from benchmarks.upgrade_report import format_upgradedump
 
@@ -62,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--repeat", type=int, default=1, metavar="K",
         help="Run dump2py, both restores and the raw steps K times and keep "
         "the fastest (default 1); the Django steps run once.")  # fmt: skip
+    add("--jobs", type=_jobs_list, default=None, metavar="LIST",
+        help="Comma-separated numbers of processes for dump2py and the restore, "
+        "e.g. 1,2 (default 1, without passing --jobs); --jobs 1 is always "
+        "measured, as the reference.")  # fmt: skip
+    add("--profile", action="store_true",
+        help="Also run dump2py and the restore at --jobs 1 under cProfile and "
+        "print where the time goes.")  # fmt: skip
     add("--json", type=Path, metavar="FILE", help="Write every figure to FILE.")
     add("--keep", action="store_true",
         help="Keep the work directory (databases, dumps, logs) and the "
@@ -69,6 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     add("--workdir", type=Path, metavar="DIR",
         help="Work in DIR (kept) instead of a new temporary directory.")  # fmt: skip
     return parser
+
+
+def _jobs_list(text: str) -> list[int]:
+    """Return the sorted numbers of ``--jobs LIST``, 1 included."""
+    try:
+        found = {int(part) for part in text.split(",") if part.strip()}
+    except ValueError:
+        found = set()
+    if not found or min(found) < 1:
+        msg = f"expected numbers of at least 1 separated by commas, not {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return sorted(found | {1})
 
 
 def _engines(args: argparse.Namespace) -> list[str]:
@@ -84,6 +107,8 @@ def _meta(args: argparse.Namespace) -> dict[str, object]:
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "rows_requested": args.rows,
         "seed": args.seed,
+        "jobs": args.jobs,
+        "jobs_explicit": args.jobs_explicit,
         "python": platform.python_version(),
         "django": django.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
@@ -98,12 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rows must be at least 1000")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    args.jobs_explicit = args.jobs is not None
+    args.jobs = args.jobs or [1]
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="lino-migrate-bench-"))
     meta = _meta(args)
-    print(f"Benchmark of {args.rows:,} rows, working in {work}")
+    jobs = ",".join(map(str, args.jobs))
+    print(f"Benchmark of {args.rows:,} rows, --jobs {jobs}, working in {work}")
     print(f"Python {meta['python']}, Django {meta['django']}, {meta['machine']}")
     results: list[EngineResult] = []
     servers: list[Server] = []
@@ -116,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print(format_result(results[-1]))
             print(format_upgradedump(results[-1]))
+            if results[-1].profile:
+                print(results[-1].profile)
     except BenchError as e:
         print(f"\nFAILED: {e}", file=sys.stderr)
         status = 1
@@ -128,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     if args.json:
-        data = {"meta": meta, "engines": {r.engine: r.as_json() for r in results}}
+        data = {"meta": meta, "engines": {r.engine: result_json(r) for r in results}}
         args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         print(f"Wrote {args.json}")
     return status

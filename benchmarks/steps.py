@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,8 +15,18 @@ from benchmarks.bench.changes import (
     RESTORE_VERSION,
     unchanged,
 )
-from benchmarks.harness import BenchError, Measurement, Server, directory_size
-from benchmarks.report import EngineResult
+from benchmarks.harness import (
+    BenchError,
+    Measurement,
+    Server,
+    UnsupportedOptionError,
+    check_same,
+    directory_size,
+    say,
+)
+from benchmarks.pgtools import measure_pg_tools
+from benchmarks.profiling import profile_engine
+from benchmarks.result import EngineResult, jobs_key
 from benchmarks.upgrade_report import REFERENCE_KEY, STEP_KEY
 
 __all__ = ["run_engine"]
@@ -28,30 +39,13 @@ DUMPDATA = (
 )  # fmt: skip
 
 
-def _say(message: str) -> None:
-    print(f"  .. {message}", flush=True)
-
-
 def _generate(server: Server, db: str, rows: int, seed: int) -> tuple[dict, float]:
     """Fill *db* with about *rows* rows; return rows per table and seconds."""
-    _say(f"generating {rows:,} rows")
+    say(f"generating {rows:,} rows")
     args = ("bench_generate", "--rows", str(rows), "--seed", str(seed))
     child = server.manage(db, *args, log=f"generate-{rows}")
     server.settle(db)
     return json.loads(child.output), child.seconds
-
-
-def _check_same(server: Server, source: str, target: str, step: str) -> None:
-    """Raise if a table of *target* has another row count than in *source*."""
-    want, have = server.count_rows(source), server.count_rows(target)
-    differ = [
-        f"{table}: {want.get(table)} in the source, {have.get(table)} after {step}"
-        for table in sorted(want.keys() | have.keys())
-        if want.get(table) != have.get(table)
-    ]
-    if differ:
-        msg = f"{step} did not reproduce the source:\n    " + "\n    ".join(differ)
-        raise BenchError(msg)
 
 
 def _check_values(server: Server, source: str, target: str, transformed: bool) -> str:
@@ -99,55 +93,108 @@ def _dump(
     """Dump *source* with ``dump2py``; return the directory and the measurement."""
     directory = server.work / f"dump-{tag}"
     shutil.rmtree(directory, ignore_errors=True)
-    _say(f"dump2py {' '.join(options)} ({tag})".replace("  ", " "))
+    say(f"dump2py {' '.join(options)} ({tag})".replace("  ", " "))
     args = ("dump2py", str(directory), "--noinput", *options)
     child = server.manage(source, *args, log=f"dump2py-{tag}", **env)
     size = directory_size(directory)
-    return directory, Measurement("dump2py", child.seconds, rows, child.rss_mb, size)
+    step = Measurement.of_child("dump2py", child, rows=rows, size_bytes=size)
+    return directory, step
 
 
 def _restore(
-    server: Server, directory: Path, rows: int, tag: str, **env: str
+    server: Server, directory: Path, rows: int, tag: str, *options: str, **env: str
 ) -> tuple[str, Measurement]:
     """Restore the dump *directory* into a fresh database; return it and the time."""
-    target = server.fresh(f"restore_{tag}")
-    _say(f"restore ({tag})")
+    target = server.fresh(f"restore_{tag}".replace("-", "_"))
+    say(f"restore {' '.join(options)} ({tag})".replace("  ", " "))
     script = str(directory / "restore.py")
-    args = ("run", script, "--noinput")
-    child = server.manage(target, *args, log=f"restore-{tag}", **env)
-    return target, Measurement("restore", child.seconds, rows, child.rss_mb)
+    args = ("run", script, "--noinput", *options)
+    try:
+        child = server.manage(target, *args, log=f"restore-{tag}", **env)
+    except BenchError:
+        server.drop(target)
+        raise
+    return target, Measurement.of_child("restore", child, rows=rows)
+
+
+def _jobs_options(jobs: int, explicit: bool) -> tuple[str, ...]:
+    """Return the options that ask a command for *jobs* processes."""
+    return ("--jobs", str(jobs)) if explicit else ()
+
+
+def _unsupported(name: str, error: UnsupportedOptionError, rows: int) -> Measurement:
+    """Say that this tree's command does not take an option; return an empty step."""
+    say(f"{name} is not supported by this tree: {error.reason}")
+    return Measurement(name, rows=rows, note=f"not supported: {error.reason}")
+
+
+def _restore_checked(
+    server: Server, source: str, directory: Path, rows: int, tag: str, jobs: int,
+    explicit: bool,
+) -> Measurement:  # fmt: skip
+    """Restore *directory* with ``--jobs`` *jobs*; check rows and values."""
+    options = _jobs_options(jobs, explicit)
+    try:
+        target, step = _restore(server, directory, rows, tag, *options)
+    except UnsupportedOptionError as e:
+        step = _unsupported(f"restore.py --jobs {jobs}", e, rows)
+        if jobs != 1:
+            return step
+        # One process is what the restore does without the option.
+        target, step = _restore(server, directory, rows, tag)
+        step.note = "run without --jobs 1, which this tree does not take"
+    check_same(server, source, target, f"the restore {' '.join(options)}".strip())
+    _check_values(server, source, target, transformed=False)
+    server.drop(target)
+    return step
 
 
 def measure_ours(
-    server: Server, source: str, rows: int, tag: str
-) -> tuple[Measurement, Measurement]:
-    """Dump *source* with ``dump2py`` and restore it into a fresh database."""
-    directory, dump = _dump(server, source, rows, tag)
-    target, restore = _restore(server, directory, rows, tag)
-    _check_same(server, source, target, "the restore")
-    _check_values(server, source, target, transformed=False)
-    server.drop(target)
-    return dump, restore
+    server: Server, source: str, rows: int, tag: str, jobs: Sequence[int] = (1,),
+    explicit: bool = False,
+) -> dict[str, Measurement]:  # fmt: skip
+    """Dump *source* and restore the dump with each of *jobs*; check them.
+
+    The dump of ``--jobs 1``, ``dump-TAG``, is kept for :func:`measure_upgradedump`;
+    the dump of every other number of jobs must have the same files, byte for
+    byte, and is removed once restored.
+    """
+    found: dict[str, Measurement] = {}
+    serial = server.work / f"dump-{tag}"
+    for count in jobs:
+        options = _jobs_options(count, explicit)
+        name = tag if count == 1 else f"{tag}-jobs{count}"
+        key = jobs_key("dump", count)
+        try:
+            directory, found[key] = _dump(server, source, rows, name, *options)
+        except UnsupportedOptionError as e:
+            # The restore at that count still runs, from the dump of one process.
+            found[key] = _unsupported(f"dump2py --jobs {count}", e, rows)
+            directory = serial
+        if directory != serial:
+            _compare_dumps(serial, directory, count)
+        found[jobs_key("restore", count)] = _restore_checked(
+            server, source, directory, rows, name, count, explicit
+        )
+        if directory != serial:
+            shutil.rmtree(directory)
+    return found
 
 
-#: Worker processes of the parallel dump (PostgreSQL).
-JOBS = 2
-
-
-def measure_jobs(server: Server, source: str, rows: int) -> Measurement:
-    """Dump *source* with ``dump2py --jobs 2``; check it equals the full dump."""
-    directory, step = _dump(server, source, rows, "jobs", "--jobs", str(JOBS))
-    serial = server.work / "dump-full"
+def _compare_dumps(serial: Path, directory: Path, jobs: int) -> None:
+    """Raise unless *directory* holds the files of *serial*, byte for byte."""
+    names = sorted(
+        {p.relative_to(serial) for p in serial.rglob("*") if p.is_file()}
+        | {p.relative_to(directory) for p in directory.rglob("*") if p.is_file()}
+    )
     differ = [
-        path.name
-        for path in sorted(serial.iterdir())
-        if _dump_file(path) != _dump_file(directory / path.name)
+        str(name)
+        for name in names
+        if _dump_file(serial / name) != _dump_file(directory / name)
     ]
-    if differ or len(list(directory.iterdir())) != len(list(serial.iterdir())):
-        msg = f"dump2py --jobs {JOBS} wrote other files than dump2py: {differ}"
+    if differ:
+        msg = f"dump2py --jobs {jobs} wrote other files than --jobs 1: {differ}"
         raise BenchError(msg)
-    shutil.rmtree(directory)
-    return replace(step, name=f"dump2py --jobs {JOBS}")
 
 
 def _dump_file(path: Path) -> bytes | None:
@@ -174,9 +221,9 @@ def measure_transform(server: Server, source: str, rows: int) -> Measurement:
     target, restore = _restore(
         server, directory, rows, tag, BENCH_APP_VERSION=RESTORE_VERSION
     )
-    _check_same(server, source, target, "the restore with a row transform")
+    check_same(server, source, target, "the restore with a row transform")
     checked = _check_values(server, source, target, transformed=True)
-    _say(checked)
+    say(checked)
     server.drop(target)
     return replace(restore, name="restore + row transform", note=checked)
 
@@ -194,19 +241,19 @@ def measure_upgradedump(
     directory = server.work / f"dump-{tag}"
     new = server.work / f"dump-upgraded-{tag}"
     shutil.rmtree(new, ignore_errors=True)
-    _say(f"upgradedump ({tag})")
+    say(f"upgradedump ({tag})")
     env = {"BENCH_APP_VERSION": RESTORE_VERSION}
     args = ("upgradedump", str(directory), str(new))
     child = server.manage(server.template, *args, log=f"upgradedump-{tag}", **env)
     size = directory_size(new)
     target, _ = _restore(server, new, rows, f"upgraded-{tag}", **env)
-    _check_same(server, source, target, "the restore of the upgraded dump")
+    check_same(server, source, target, "the restore of the upgraded dump")
     checked = _check_values(server, source, target, transformed=True)
-    _say(checked)
+    say(checked)
     server.drop(target)
     shutil.rmtree(new)
-    return Measurement(
-        "upgradedump", child.seconds, rows, child.rss_mb, size, note=checked
+    return Measurement.of_child(
+        "upgradedump", child, rows=rows, size_bytes=size, note=checked
     )
 
 
@@ -215,16 +262,15 @@ def measure_django(
 ) -> tuple[Measurement, Measurement]:
     """Dump *source* with ``dumpdata`` and load it into a fresh database."""
     out = server.work / f"dumpdata-{tag}.json"
-    _say(f"dumpdata ({tag})")
+    say(f"dumpdata ({tag})")
     child = server.manage(source, *DUMPDATA, "-o", str(out), log=f"dumpdata-{tag}")
-    dumpdata = Measurement(
-        "dumpdata", child.seconds, rows, child.rss_mb, out.stat().st_size
-    )
+    size = out.stat().st_size
+    dumpdata = Measurement.of_child("dumpdata", child, rows=rows, size_bytes=size)
     target = server.fresh(f"loaddata_{tag}")
-    _say(f"loaddata ({tag})")
+    say(f"loaddata ({tag})")
     child = server.manage(target, "loaddata", str(out), log=f"loaddata-{tag}")
-    loaddata = Measurement("loaddata", child.seconds, rows, child.rss_mb)
-    _check_same(server, source, target, "loaddata")
+    loaddata = Measurement.of_child("loaddata", child, rows=rows)
+    check_same(server, source, target, "loaddata")
     server.drop(target)
     out.unlink()
     return dumpdata, loaddata
@@ -233,24 +279,26 @@ def measure_django(
 def measure_raw(server: Server, source: str) -> dict[str, Measurement]:
     """Read every row with the DB-API, and write them into fresh databases."""
     found = {}
-    _say("raw read")
+    say("raw read")
     child, figures = server.raw("read", server.engine, source, log="raw-read")
     found["raw_read"] = Measurement(
-        "raw read", figures["seconds"], figures["rows"], child.rss_mb, in_process=True
-    )
+        "raw read", figures["seconds"], figures["rows"], child.rss_mb,
+        in_process=True, tree_mb=child.tree_mb,
+    )  # fmt: skip
     modes = [("raw_write", ())]
     if server.engine == "postgres":
         modes.append(("raw_copy", ("--copy",)))
     for key, flags in modes:
         target = server.fresh(key)
-        _say(key.replace("_", " "))
+        say(key.replace("_", " "))
         args = ("write", server.engine, source, target, *flags)
         child, figures = server.raw(*args, log=key)
         found[key] = Measurement(
             key.replace("_", " "), figures["seconds"], figures["rows"], child.rss_mb,
             in_process=True, note=f"commit {figures['commit_seconds']:.2f} s",
+            tree_mb=child.tree_mb,
         )  # fmt: skip
-        _check_same(server, source, target, key.replace("_", " "))
+        check_same(server, source, target, key.replace("_", " "))
         server.drop(target)
     return found
 
@@ -277,14 +325,50 @@ def _keep_best(steps: dict[str, Measurement], new: dict[str, Measurement]) -> No
             steps[key] = step
             continue
         rss = max(old.rss_mb or 0.0, step.rss_mb or 0.0)
-        steps[key] = replace(min(old, step, key=lambda s: s.seconds), rss_mb=rss)
+        tree = max(old.tree_mb or 0.0, step.tree_mb or 0.0) or None
+        best = min(old, step, key=lambda s: s.seconds or 0.0)
+        steps[key] = replace(best, rss_mb=rss, tree_mb=tree)
 
 
 def _startup(server: Server) -> Measurement:
     script = server.work / "empty.py"
     script.write_text('"""Do nothing: measures the start-up of manage.py run."""\n')
     child = server.manage(server.template, "run", str(script), log="startup")
-    return Measurement("start-up", child.seconds, None, child.rss_mb)
+    return Measurement.of_child("start-up", child)
+
+
+def _measure_all(
+    server: Server, source: str, rows: int, args: argparse.Namespace
+) -> dict[str, Measurement]:
+    """Run the steps of the full size once; return them by key."""
+    found = measure_ours(server, source, rows, "full", args.jobs, args.jobs_explicit)
+    found["restore_transform"] = measure_transform(server, source, rows)
+    found[STEP_KEY] = measure_upgradedump(server, source, rows, "full")
+    found.update(measure_raw(server, source))
+    if server.engine == "postgres":
+        found.update(measure_pg_tools(server, source, rows))
+    found["startup"] = _startup(server)
+    return found
+
+
+def _measure_subset(
+    server: Server, result: EngineResult, args: argparse.Namespace
+) -> None:
+    """Measure the steps again on a subset: Django's there, and the RSS growth."""
+    subset = server.fresh("subset")
+    _generate(server, subset, args.django_subset, args.seed)
+    sub_rows = sum(server.count_rows(subset).values())
+    if not args.skip_django:
+        dumpdata, loaddata = measure_django(server, subset, sub_rows, "subset")
+        result.steps["dumpdata"] = _extrapolated(dumpdata, result.rows)
+        result.steps["loaddata"] = _extrapolated(loaddata, result.rows)
+    result.reference.update(
+        measure_ours(server, subset, sub_rows, "subset", args.jobs, args.jobs_explicit)
+    )
+    result.steps[REFERENCE_KEY] = measure_upgradedump(
+        server, subset, sub_rows, "subset"
+    )
+    server.drop(subset)
 
 
 def run_engine(server: Server, args: argparse.Namespace) -> EngineResult:
@@ -296,38 +380,23 @@ def run_engine(server: Server, args: argparse.Namespace) -> EngineResult:
     counts = server.count_rows(source)
     rows = sum(counts.values())
     result = EngineResult(
-        server.engine, server.version(), rows, len(counts), generated, seconds
-    )
-    steps = result.steps
+        server.engine, server.version(), rows, len(counts), generated, seconds,
+        jobs=list(args.jobs), jobs_explicit=args.jobs_explicit,
+    )  # fmt: skip
     for _ in range(args.repeat):
-        dump, restore = measure_ours(server, source, rows, "full")
-        transform = measure_transform(server, source, rows)
-        upgrade = measure_upgradedump(server, source, rows, "full")
-        raw = measure_raw(server, source)
-        found = {"dump": dump, "restore": restore, "restore_transform": transform}
-        found[STEP_KEY] = upgrade
-        if server.engine == "postgres":
-            found["dump_jobs"] = measure_jobs(server, source, rows)
-        _keep_best(steps, {**found, **raw})
-        _keep_best(steps, {"startup": _startup(server)})
+        _keep_best(result.steps, _measure_all(server, source, rows, args))
     if args.skip_django:
         for key in ("dumpdata", "loaddata"):
-            steps[key] = Measurement(key, note="skipped (--skip-django)")
-    elif args.rows > args.django_limit:
-        subset = server.fresh("subset")
-        _generate(server, subset, args.django_subset, args.seed)
-        sub_rows = sum(server.count_rows(subset).values())
-        dumpdata, loaddata = measure_django(server, subset, sub_rows, "subset")
-        steps["dumpdata"] = _extrapolated(dumpdata, rows)
-        steps["loaddata"] = _extrapolated(loaddata, rows)
-        ref_dump, ref_restore = measure_ours(server, subset, sub_rows, "subset")
-        result.reference.update(dump=ref_dump, restore=ref_restore)
-        steps[REFERENCE_KEY] = measure_upgradedump(server, subset, sub_rows, "subset")
-        server.drop(subset)
-    else:
-        steps["dumpdata"], steps["loaddata"] = measure_django(
+            result.steps[key] = Measurement(key, note="skipped (--skip-django)")
+    if args.rows > args.django_limit:
+        _measure_subset(server, result, args)
+    elif not args.skip_django:
+        result.steps["dumpdata"], result.steps["loaddata"] = measure_django(
             server, source, rows, "full"
         )
+    if args.profile:
+        kept = bool(args.keep or args.workdir)
+        result.profile = profile_engine(server, source, kept)
     if not args.keep:
         server.drop(source)
     return result
