@@ -11,13 +11,17 @@ that only the parent decides what an interruption does.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
 
 from lino_migrate.exceptions import LinoMigrateError
@@ -28,8 +32,9 @@ __all__ = [
     "default_jobs",
     "detach_from_terminal",
     "fork_context",
-    "interrupts_held",
+    "forking",
     "parse_jobs",
+    "widen_pipe",
 ]
 
 #: The value of ``--jobs`` that means :func:`default_jobs`.
@@ -86,13 +91,17 @@ def fork_context() -> ForkContext:
 
 
 @contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C back while workers are forked, and deliver it afterwards.
+def forking() -> Iterator[None]:
+    """Fork workers inside this: Ctrl-C is held back, standard streams are flushed.
 
     A worker forked with SIGINT blocked gets none until it ignores it
     (:func:`detach_from_terminal`); the starting process gets a Ctrl-C
     pressed meanwhile once the block ends, as :exc:`KeyboardInterrupt`.
+    Text still buffered at the fork would be written again by every worker
+    as it ends (multiprocessing flushes the standard streams).
     """
+    sys.stdout.flush()
+    sys.stderr.flush()
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
@@ -100,10 +109,22 @@ def interrupts_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
+#: The bytes a pipe to or from a worker holds (Linux; default 64 KiB).
+PIPE_SIZE = 1 << 20
+
+
+def widen_pipe(pipe: Connection) -> None:
+    """Let *pipe* hold a batch or two (Linux): fewer switches between processes."""
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), setting, PIPE_SIZE)
+
+
 def detach_from_terminal(parent: int) -> None:
     """Make this worker process ignore Ctrl-C and die with its *parent* (a pid).
 
-    Called first thing in a worker forked under :func:`interrupts_held`.
+    Called first thing in a worker forked under :func:`forking`.
     Where ``prctl`` is missing, a worker still ends when it finds its
     parent's end of the pipe closed.
     """

@@ -99,6 +99,9 @@ SAMPLES: dict[str, Callable[[], BaseException]] = {
     "DumpReadError": lambda: exceptions_module.DumpReadError(
         "library.author", OSError("disk I/O error.")
     ),
+    "DumpWorkerError": lambda: exceptions_module.DumpWorkerError(
+        "library.book", "library_book_2.py", "it died (killed by signal 9)."
+    ),
     "DumpWriteError": lambda: exceptions_module.DumpWriteError(
         Path("/d"), OSError(28, "No space left on device.")
     ),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,13 @@ from lino_migrate.dump.directory import (
 )
 from lino_migrate.dump.job import DumpJob, ModelOutcome
 from lino_migrate.dump.media import MediaCopy, copy_media
-from lino_migrate.dump.parallel import check_jobs, dump_in_parallel
+from lino_migrate.dump.parallel import (
+    PIPELINE_ON_POSTGRES,
+    check_jobs,
+    dump_in_parallel,
+    shares_snapshot,
+)
+from lino_migrate.dump.pipeline import Pipeline
 from lino_migrate.dump.snapshot import read_transaction
 from lino_migrate.exceptions import LinoMigrateError, MediaMissingError, plural
 from lino_migrate.format.compression import (
@@ -45,6 +53,7 @@ from lino_migrate.format.media import MEDIA_DIRECTORY
 from lino_migrate.naturalkeys import read_natural_keys
 from lino_migrate.schema import dumpable_models, left_out_models, model_label
 from lino_migrate.versions import app_versions, applied_migrations
+from lino_migrate.workers import AUTO, parse_jobs
 
 # COMPRESSIONS, the compressions dump() takes, is re-exported for the commands (#15).
 __all__ = ["COMPRESSIONS", "DumpResult", "dump", "dumped_labels"]
@@ -92,7 +101,7 @@ def dump(
     simulate: bool = False,
     overwrite: bool = False,
     max_row_count: int = DEFAULT_MAX_ROW_COUNT,
-    jobs: int = 1,
+    jobs: int | str = 1,
     progress: Progress | None = None,
     advance: Advance | None = None,
     media: bool = False,
@@ -110,8 +119,12 @@ def dump(
     :param overwrite: replace an existing *target* directory as a whole; only
         a dump of this tool (or an empty directory) is replaced.
     :param max_row_count: the most rows one data file holds.
-    :param jobs: the processes reading tables at once (PostgreSQL only); they
-        share the snapshot of this process's read transaction.
+    :param jobs: the worker processes of the dump, or ``"auto"`` (the cores,
+        at most 4, where they pay off): on SQLite, this process reads and
+        they encode and write the data files of the big tables
+        (:mod:`lino_migrate.dump.pipeline`, #16); on PostgreSQL ``jobs - 1``
+        of them read tables in this process's snapshot
+        (:mod:`lino_migrate.dump.parallel`). The files are the same.
     :param progress: called as ``progress(message, level)``.
     :param advance: called as ``advance(label, rows)`` when a model starts
         (*rows* 0) and when its rows are written (#14).
@@ -137,7 +150,9 @@ def dump(
         require_compression(compress)
     except CompressionError as e:
         raise LinoMigrateError(str(e)) from e
-    check_jobs(jobs, connections[using])
+    auto, jobs = jobs == AUTO, parse_jobs(jobs)
+    if not auto:
+        check_jobs(jobs, connections[using])
     models_ = dumpable_models(exclude, using)
     left_out = dict(left_out_models(using))
     for label, why in left_out.items():
@@ -149,12 +164,12 @@ def dump(
     job = DumpJob(None, using, tolerate, max_row_count, {}, compress)
     result = DumpResult(target, simulated=simulate, left_out=left_out)
     if simulate:
-        _dump_into(job, models_, result, jobs, report)
+        _dump_into(job, models_, result, (jobs, auto), report)
         return result
     result.media = MediaCopy() if media else None
 
     def fill(work: Path) -> list[str]:
-        _dump_into(replace(job, work=work), models_, result, jobs, report)
+        _dump_into(replace(job, work=work), models_, result, (jobs, auto), report)
         return [entry.name for entry in result.files] + _media_names(result.media)
 
     with writing(target):
@@ -221,7 +236,7 @@ def _dump_into(
     job: DumpJob,
     models_: list[type[models.Model]],
     result: DumpResult,
-    jobs: int,
+    jobs: tuple[int, bool],
     report: _Report,
 ) -> None:
     """Dump *models_* as *job* says (into ``job.work``, ``None``: simulate).
@@ -237,21 +252,17 @@ def _dump_into(
         versions = app_versions()
         migrations = applied_migrations(connection)
         job.keys = read_natural_keys(using)
-        outcomes: Iterable[ModelOutcome]
-        if jobs > 1:
-            outcomes = dump_in_parallel(job, models_, jobs, connection)
-        else:
-            outcomes = _one_by_one(job, models_, report)
-        for model, outcome in zip(models_, outcomes, strict=True):
-            label = model_label(model)
-            checkpoint(f"dumped:{label}")
-            if outcome.skipped is not None:
-                result.skipped[label] = outcome.skipped
-                report.skipped(label, outcome.skipped)
-                continue
-            files += outcome.entries
-            schema[label] = outcome.schema
-            report.dumped(label, outcome.entries)
+        with _dumping(job, models_, jobs, report) as outcomes:
+            for model, outcome in zip(models_, outcomes, strict=True):
+                label = model_label(model)
+                checkpoint(f"dumped:{label}")
+                if outcome.skipped is not None:
+                    result.skipped[label] = outcome.skipped
+                    report.skipped(label, outcome.skipped)
+                    continue
+                files += outcome.entries
+                schema[label] = outcome.schema
+                report.dumped(label, outcome.entries)
         if work is not None and result.media is not None:
             # In the read transaction: the files of the rows dumped (#15).
             _copy_media(work, models_, result, using, job.tolerate)
@@ -272,6 +283,38 @@ def _copy_media(
     result.media = copy_media(work, dumped, using)
     if result.media.missing and not tolerate:
         raise MediaMissingError(result.media.missing)
+
+
+@contextmanager
+def _dumping(
+    job: DumpJob,
+    models_: list[type[models.Model]],
+    jobs: tuple[int, bool],
+    report: _Report,
+) -> Iterator[Iterable[ModelOutcome]]:
+    """Give the outcomes of dumping *models_*, in their order.
+
+    *jobs* is the number of processes and whether it is ``auto``. One dumps
+    in this process; more, on PostgreSQL, with the readers that share the
+    snapshot (:mod:`lino_migrate.dump.parallel`) when :func:`shares_snapshot`
+    says so, else in this process; on another database through the pipeline
+    of :mod:`lino_migrate.dump.pipeline` (#16). The workers are gone when
+    the block ends, whatever ended it.
+    """
+    (count, auto), connection = jobs, connections[job.using]
+    tables = [m._meta.db_table for m in models_]
+    if count > 1 and shares_snapshot(count, connection, tables, auto=auto):
+        yield dump_in_parallel(job, models_, count, connection)
+    elif count == 1 or (connection.vendor == "postgresql" and not _pipelined()):
+        yield _one_by_one(job, models_, report)
+    else:
+        with Pipeline(job, count, report.start) as pipeline:
+            yield pipeline.outcomes(models_)
+
+
+def _pipelined() -> bool:
+    """Return whether a dump on PostgreSQL goes through the pipeline (a test hook)."""
+    return os.environ.get(PIPELINE_ON_POSTGRES) == "1"
 
 
 def _one_by_one(

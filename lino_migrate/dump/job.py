@@ -7,8 +7,9 @@ caller's read transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from lino_migrate.format.layout import KEY_OF_LABEL, NATURAL_KEYS, FileEntry, Mo
 from lino_migrate.naturalkeys import generic_key_columns, references
 from lino_migrate.schema import describe
 
-__all__ = ["DumpJob", "ModelOutcome"]
+__all__ = ["DumpJob", "ModelOutcome", "row_encoder"]
 
 
 @dataclass
@@ -94,6 +95,29 @@ def _encoded_rows(
     keys: dict[str, dict[Any, tuple[str, ...]]],
 ) -> Iterator[tuple[Any, ...]]:
     """Yield the rows of *model* as literals, references by natural key."""
+    encode = row_encoder(model, info, connection, keys)
+    rows = (
+        encode(raw) for batch in read_batches(model, info, connection) for raw in batch
+    )
+    if info.label not in NATURAL_KEYS:
+        yield from rows
+        return
+    key_columns = [info.attnames.index(a) for a in info.pk]
+    yield from sorted(rows, key=lambda row: tuple(row[i] for i in key_columns))
+
+
+def row_encoder(
+    model: type[models.Model],
+    info: ModelInfo,
+    connection: Any,
+    keys: dict[str, dict[Any, tuple[str, ...]]],
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """Return the function that turns a raw row of *model* into literals.
+
+    Built where the connection is (it chooses the converters, without a
+    query); the function itself needs no connection, so that a worker
+    process of ``--jobs`` runs it (#16).
+    """
     fields = [model._meta.get_field(f.name) for f in info.fields]
     active = [
         (i, enc)
@@ -106,16 +130,7 @@ def _encoded_rows(
         for label in keys
     ]
     pk_index = info.attnames.index(info.pk[0])
-    rows = (
-        _encode_row(raw, active, generic, info, pk_index)
-        for batch in read_batches(model, info, connection)
-        for raw in batch
-    )
-    if info.label not in NATURAL_KEYS:
-        yield from rows
-        return
-    key_columns = [info.attnames.index(a) for a in info.pk]
-    yield from sorted(rows, key=lambda row: tuple(row[i] for i in key_columns))
+    return partial(_encode_row, active, generic, info, pk_index)
 
 
 def _encoder(
@@ -131,11 +146,11 @@ def _encoder(
 
 
 def _encode_row(
-    raw: tuple[Any, ...],
     active: list[tuple[int, Any]],
     generic: Sequence[tuple[int, int, tuple[str, ...], dict[Any, tuple[str, ...]]]],
     info: ModelInfo,
     pk_index: int,
+    raw: tuple[Any, ...],
 ) -> tuple[Any, ...]:
     if not active and not generic:
         return raw

@@ -34,7 +34,13 @@ from lino_migrate.exceptions import LinoMigrateError
 if TYPE_CHECKING:
     from lino_migrate.dump.job import DumpJob, ModelOutcome
 
-__all__ = ["check_jobs", "dump_in_parallel"]
+__all__ = [
+    "AUTO_MIN_BYTES",
+    "PIPELINE_ON_POSTGRES",
+    "check_jobs",
+    "dump_in_parallel",
+    "shares_snapshot",
+]
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(?:-[0-9A-Fa-f]+)+")
 
@@ -42,22 +48,47 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(?:-[0-9A-Fa-f]+)+")
 _worker: tuple[DumpJob, str] | None = None
 
 
+#: Test hook and measurement switch (#16): with ``LINO_MIGRATE_PIPELINE=1`` in
+#: the environment, a dump on PostgreSQL goes through the pipeline of
+#: :mod:`lino_migrate.dump.pipeline` instead of these readers.
+PIPELINE_ON_POSTGRES = "LINO_MIGRATE_PIPELINE"
+#: With ``--jobs auto``, the readers start only when the tables hold this
+#: many bytes: below it, starting them costs what they save (#16).
+AUTO_MIN_BYTES = 64 << 20
+
+
+def shares_snapshot(
+    jobs: int, connection: BaseDatabaseWrapper, tables: list[str], *, auto: bool
+) -> bool:
+    """Return whether a dump with *jobs* processes uses the readers of this module.
+
+    On PostgreSQL they are faster than the pipeline, whose one reading
+    process spends most of its time in the driver's conversion of values
+    (docs/performance.md, "The dump pipeline"). With *auto*, only when
+    *tables* are big enough and the workers can set up Django.
+    """
+    if jobs < 2 or connection.vendor != "postgresql":
+        return False
+    if os.environ.get(PIPELINE_ON_POSTGRES) == "1":
+        return False
+    if not auto:
+        return True
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return False
+    return sum(_table_sizes(connection, tables).values()) >= AUTO_MIN_BYTES
+
+
 def check_jobs(jobs: int, connection: BaseDatabaseWrapper) -> None:
     """Refuse a number of jobs that cannot work here.
 
-    :raises LinoMigrateError: for fewer than one job, or several on a
-        database that cannot share a snapshot between connections.
+    :raises LinoMigrateError: for fewer than one job, or readers sharing the
+        snapshot without the settings module they set up Django from.
     """
     if jobs < 1:
         msg = f"--jobs must be at least 1, not {jobs}."
         raise LinoMigrateError(msg)
-    if jobs > 1 and connection.vendor != "postgresql":
-        msg = (
-            f"--jobs {jobs} needs PostgreSQL, whose connections can share one "
-            f"snapshot; this database is {connection.vendor}. Leave --jobs out."
-        )
-        raise LinoMigrateError(msg)
-    if jobs > 1 and not os.environ.get("DJANGO_SETTINGS_MODULE"):
+    readers = shares_snapshot(jobs, connection, [], auto=False)
+    if readers and not os.environ.get("DJANGO_SETTINGS_MODULE"):
         msg = (
             "--jobs needs the DJANGO_SETTINGS_MODULE environment variable: the "
             "worker processes set up Django from it."

@@ -44,25 +44,42 @@ class FileWriter:
         self, info: ModelInfo, rows: Iterable[tuple[Any, ...]]
     ) -> list[FileEntry]:
         """Write *rows* of *info*'s model and return the files written."""
-        header = data_header(info).encode()
         written: list[FileEntry] = []
         chunks = _chunks(iter(rows), self.max_rows)
         for number, chunk in enumerate(chunks, start=1):
-            name = compressed_name(data_file_name(info.label, number), self.compression)
-            digest = hashlib.sha256(header)
-            count = 0
-            with self._open(name) as out:
-                out.write(header)
-                while batch := list(islice(chunk, WRITE_BATCH)):
-                    data = "".join([f"    {row!r},\n" for row in batch]).encode()
-                    digest.update(data)
-                    out.write(data)
-                    count += len(batch)
-                out.write(b")\n")
-                digest.update(b")\n")
-            written.append(FileEntry(info.label, name, count, digest.hexdigest()))
-        self.entries.extend(written)
+            written.append(self.write_file(info, number, chunk))
+            # Recorded at once, so that a caller that drops the model after a
+            # failure in a later file removes this one too (#16).
+            self.entries.append(written[-1])
         return written
+
+    def write_file(
+        self, info: ModelInfo, number: int, rows: Iterable[tuple[Any, ...]]
+    ) -> FileEntry:
+        """Write *rows* (at most *max_rows*) as data file *number* of *info*'s model.
+
+        A worker process of ``--jobs`` writes one file at a time (#16); the
+        file is not added to :attr:`entries`.
+        """
+        name = self.file_name(info, number)
+        header = data_header(info).encode()
+        digest = hashlib.sha256(header)
+        count = 0
+        chunk = iter(rows)
+        with self._open(name) as out:
+            out.write(header)
+            while batch := list(islice(chunk, WRITE_BATCH)):
+                data = "".join([f"    {row!r},\n" for row in batch]).encode()
+                digest.update(data)
+                out.write(data)
+                count += len(batch)
+            out.write(b")\n")
+            digest.update(b")\n")
+        return FileEntry(info.label, name, count, digest.hexdigest())
+
+    def file_name(self, info: ModelInfo, number: int) -> str:
+        """Return the name of data file *number* of *info*'s model."""
+        return compressed_name(data_file_name(info.label, number), self.compression)
 
     def _open(self, name: str) -> IO[bytes]:
         if self.directory is None:

@@ -12,6 +12,7 @@ __all__ = [
     "DumpFormatError",
     "DumpNotFoundError",
     "DumpReadError",
+    "DumpWorkerError",
     "DumpWriteError",
     "EncodeError",
     "NotADumpError",
@@ -86,6 +87,34 @@ class DumpReadError(LinoMigrateError):
             f"Could not read the rows of '{model_label}': {cause_of(error)} "
             "Fix the database (is it migrated?) or pass --tolerate to skip "
             "this model and write a partial dump."
+        )
+
+
+class DumpWorkerError(LinoMigrateError):
+    """A worker process of ``--jobs`` could not write a data file of a dump (#16).
+
+    :param model_label: the model whose rows the file holds.
+    :param file_name: the data file.
+    :param problem: what went wrong, a sentence.
+    :param fix: what to do about it (``""``: *problem* says it); by default,
+        try ``--jobs 1``.
+
+    .. versionadded:: 0.4
+    """
+
+    def __init__(
+        self, model_label: str, file_name: str, problem: str, fix: str | None = None
+    ) -> None:
+        self.model_label, self.file_name, self.problem = model_label, file_name, problem
+        if fix is None:
+            fix = (
+                "Run the dump again; if it fails again, run it with --jobs 1, "
+                "which writes every file in one process."
+            )
+        super().__init__(
+            f"A worker process of --jobs failed to write '{file_name}' of "
+            f"'{model_label}': {full_stop(problem)} Nothing was written, and a "
+            f"previous dump there is untouched.{' ' + fix if fix else ''}"
         )
 
 

@@ -40,7 +40,12 @@ from lino_migrate.exceptions import WorkerError
 from lino_migrate.format.layout import FileEntry
 from lino_migrate.restore.loader import TableLoader
 from lino_migrate.restore.reader import DumpMeta, read_share
-from lino_migrate.workers import detach_from_terminal, fork_context, interrupts_held
+from lino_migrate.workers import (
+    detach_from_terminal,
+    fork_context,
+    forking,
+    widen_pipe,
+)
 
 __all__ = ["PREPARED", "READ", "FileStream", "PipedFile", "Pipeline"]
 
@@ -99,9 +104,10 @@ class Pipeline:
         context = fork_context()
         parent = os.getpid()
         try:
-            with interrupts_held():
+            with forking():
                 for share in range(self.jobs):
                     receive, send = context.Pipe(duplex=False)
+                    widen_pipe(send)
                     process = context.Process(
                         target=self._work,
                         args=(share, send, parent),

@@ -33,6 +33,16 @@ from lino_migrate.reports.drift import check_database, report_blocks
 from lino_migrate.reports.progress import Progress
 from lino_migrate.restore.cli import unreadable
 from lino_migrate.storage import StoragePlace
+from lino_migrate.workers import AUTO, MAX_DEFAULT_JOBS, parse_jobs
+
+
+def _jobs(value: str | int) -> int | str:
+    """Return ``auto`` or the number ``--jobs`` asks for; refuse a wrong one (#16)."""
+    try:
+        jobs = parse_jobs(value)
+    except LinoMigrateError as e:
+        raise CommandError(str(e)) from e
+    return AUTO if value == AUTO else jobs
 
 
 class Command(InterruptibleCommand):
@@ -70,9 +80,11 @@ class Command(InterruptibleCommand):
             help="The most rows per data file (default %(default)s).",
         )  # fmt: skip
         parser.add_argument(
-            "--jobs", "-j", type=int, default=1, metavar="N",
-            help="Read tables in N processes sharing one snapshot (PostgreSQL; "
-            "default 1).",
+            "--jobs", "-j", default=AUTO, metavar="N",
+            help="Encode values in N processes: on SQLite N workers write the "
+            "big tables that this one reads; on PostgreSQL this one and N-1 "
+            f"workers read in one snapshot. {AUTO!r} (default): the cores, at "
+            f"most {MAX_DEFAULT_JOBS}, where it pays off; 1: this one alone.",
         )  # fmt: skip
         parser.add_argument(
             "--database", default=DEFAULT_DB_ALIAS, choices=tuple(connections),
@@ -87,6 +99,7 @@ class Command(InterruptibleCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         check_backup_options(options)
+        options["jobs"] = _jobs(options["jobs"])
         if options["simulate"]:
             self._check(Path(options["output"]), options)
             return
