@@ -338,3 +338,33 @@ def test_datetime_literals_are_stored_as_django_stores_them(
     parsed = datetime.datetime.fromisoformat(literal)
     expected = connection.ops.adapt_datetimefield_value(parsed)
     assert expected == prepare(literal)
+
+
+def test_sqlite_settings_hold_for_the_restore_only(
+    valid: Path, django_db_blocker: Any
+) -> None:
+    """On SQLite, foreign keys are not enforced while loading, and are afterwards (#16)."""
+    seen: list[tuple[int, int]] = []
+
+    def before_restore(ctx: Any) -> None:
+        with ctx.connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            keys = cursor.fetchone()[0]
+            cursor.execute("PRAGMA temp_store")
+            seen.append((keys, cursor.fetchone()[0]))
+
+    def settings() -> tuple[int, int]:
+        with connections["other"].cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            keys = cursor.fetchone()[0]
+            cursor.execute("PRAGMA temp_store")
+            return keys, cursor.fetchone()[0]
+
+    with django_db_blocker.unblock():
+        if connections["other"].vendor != "sqlite":
+            pytest.skip("SQLite's settings: PostgreSQL has none of them")
+        before = settings()
+        restore(valid, using="other", hooks={"before_restore": before_restore})
+        assert before == settings()
+    assert (1, 0) == before  # Django's connection: enforced; temp_store default
+    assert [(0, 2)] == seen  # off, MEMORY

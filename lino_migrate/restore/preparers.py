@@ -135,7 +135,10 @@ def _sqlite_decimal_preparer(
                 return int(value) if low <= value < high else float(value)
             if len(value.as_tuple().digits) > 15:
                 return float(value)
-        return adapt(value, digits, places)
+        found = adapt(value, digits, places)
+        # The driver would call str() on a Decimal (Django registers that
+        # adapter); done here, a str goes cheaper between processes (#16).
+        return str(found) if type(found) is decimal.Decimal else found
 
     return prepare
 

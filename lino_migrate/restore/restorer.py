@@ -28,6 +28,7 @@ from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.restore.media import MediaReport, MediaRestore
 from lino_migrate.restore.pipeline import PREPARED, READ, PipedFile, Pipeline
 from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
+from lino_migrate.restore.pragmas import loading_settings
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
 from lino_migrate.restore.schema_setup import create_schema
@@ -197,7 +198,7 @@ def restore(
     ctx = RestoreContext(using, meta, report)
     try:
         require_tables(upgrade, connections[using])
-        with transaction.atomic(using=using):
+        with loading_settings(connections[using]), transaction.atomic(using=using):
             run.execute(hooks, ctx)
             if files is not None:
                 files.check_targets()
