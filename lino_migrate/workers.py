@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import gc
 import multiprocessing
 import os
 import signal
@@ -98,14 +99,20 @@ def forking() -> Iterator[None]:
     (:func:`detach_from_terminal`); the starting process gets a Ctrl-C
     pressed meanwhile once the block ends, as :exc:`KeyboardInterrupt`.
     Text still buffered at the fork would be written again by every worker
-    as it ends (multiprocessing flushes the standard streams).
+    as it ends (multiprocessing flushes the standard streams). The objects of
+    this process are frozen meanwhile (:func:`gc.freeze`).
     """
     sys.stdout.flush()
     sys.stderr.flush()
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # The objects that exist now are left out of the workers' garbage
+    # collections: a collection would write to every one of them and so
+    # copy all the pages they share with this process.
+    gc.freeze()
     try:
         yield
     finally:
+        gc.unfreeze()
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
