@@ -107,15 +107,27 @@ def test_workers_restore_what_one_process_restores(
 def test_workers_send_copy_text_to_postgresql(
     valid: Path, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On PostgreSQL the workers send the text of COPY, elsewhere the parameters."""
+    """On PostgreSQL the workers send the text of COPY, elsewhere the parameters.
+
+    On PostgreSQL the texts of a file go into one COPY as they arrive.
+    """
     sent: list[Any] = []
-    write = TableLoader.write
+    write, write_copies = TableLoader.write, TableLoader.write_copies
 
     def spy(self: TableLoader, params: Any) -> Any:
         sent.append(params)
         return write(self, params)
 
+    def spy_copies(self: TableLoader, texts: Any) -> Any:
+        def seen() -> Any:
+            for text in texts:
+                sent.append(text)
+                yield text
+
+        return write_copies(self, seen())
+
     monkeypatch.setattr(TableLoader, "write", spy)
+    monkeypatch.setattr(TableLoader, "write_copies", spy_copies)
     with django_db_blocker.unblock():
         _restore(valid, 2)
         assert_same(snapshot("default"), snapshot("other"))
@@ -368,3 +380,30 @@ def test_sqlite_settings_hold_for_the_restore_only(
         assert before == settings()
     assert (1, 0) == before  # Django's connection: enforced; temp_store default
     assert [(0, 2)] == seen  # off, MEMORY
+
+
+def test_runs_of_copy_texts_are_grouped_in_order() -> None:
+    """grouped(): COPY texts in a row make runs of at most *limit* rows, in order."""
+    from lino_migrate.restore.pipeline import COPIES, FAILED, PREPARED, READ, grouped
+
+    def text(n: int) -> CopyData:
+        return CopyData(2, f"{n}\\n{n}\\n".encode())
+
+    messages = [
+        (PREPARED, text(0)), (PREPARED, text(1)), (PREPARED, text(2)),
+        (READ, [("r",)]), (PREPARED, [("p",)]), (PREPARED, text(5)),
+        (FAILED, None),
+    ]  # fmt: skip
+    found = []
+    for index, kind, payload in grouped(messages, limit=4):
+        if kind == COPIES:
+            payload = [t.data for t in payload]
+        found.append((index, kind, payload))
+    assert [
+        (0, COPIES, [b"0\\n0\\n", b"1\\n1\\n"]),
+        (2, COPIES, [b"2\\n2\\n"]),
+        (3, READ, [("r",)]),
+        (4, PREPARED, [("p",)]),
+        (5, COPIES, [b"5\\n5\\n"]),
+        (6, FAILED, None),
+    ] == found

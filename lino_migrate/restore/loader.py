@@ -10,7 +10,7 @@ refused with its model, row and field, never sent to the database (#12).
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,15 +198,41 @@ class TableLoader:
         :return: ``None`` when written, else what the database said; the
             batch is then rolled back to the savepoint taken before it.
         """
+        refused = self._saved(lambda: self._inserter()(params))
+        if refused is None:
+            self.written += len(params)
+        return refused
+
+    def write_copies(self, batches: Iterable[CopyData]) -> Exception | None:
+        """Write COPY texts (PostgreSQL) as they come, as one COPY, all or none.
+
+        The database works on the first while the next are still made.
+
+        :return: as :meth:`write`.
+        """
+        count = 0
+
+        def texts() -> Iterator[CopyData]:
+            nonlocal count
+            for batch in batches:
+                count += batch.rows
+                yield batch
+
+        refused = self._saved(lambda: self._copy(texts()))
+        if refused is None:
+            self.written += count
+        return refused
+
+    def _saved(self, write: Callable[[], None]) -> Exception | None:
+        """Run *write* under a savepoint; return what the database refused, if anything."""
         alias = self.connection.alias
         sid = transaction.savepoint(using=alias)
         try:
-            self._inserter()(params)
+            write()
         except _REFUSED as e:
             transaction.savepoint_rollback(sid, using=alias)
             return e
         transaction.savepoint_commit(sid, using=alias)
-        self.written += len(params)
         return None
 
     def prepare(
@@ -349,7 +375,9 @@ class TableLoader:
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, params)
 
-    def _copy(self, params: Sequence[tuple[Any, ...]] | CopyData) -> None:
+    def _copy(
+        self, params: Sequence[tuple[Any, ...]] | CopyData | Iterator[CopyData]
+    ) -> None:
         table, columns = self._quoted()
         sql = f"COPY {table} ({columns}) FROM STDIN"
         # The driver's own cursor does the COPY; Django's wrapper turns its
@@ -361,9 +389,12 @@ class TableLoader:
         ):
             if isinstance(params, CopyData):
                 copy.write(params.data)
-                return
-            for row in params:
-                copy.write_row(row)
+            elif isinstance(params, Iterator):
+                for batch in params:
+                    copy.write(batch.data)
+            else:
+                for row in params:
+                    copy.write_row(row)
 
 
 #: What converting a value that does not fit its column raises.

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -38,7 +38,7 @@ from typing import Any
 
 from lino_migrate.exceptions import WorkerError
 from lino_migrate.format.layout import FileEntry
-from lino_migrate.restore.loader import TableLoader
+from lino_migrate.restore.loader import CopyData, TableLoader
 from lino_migrate.restore.reader import DumpMeta, read_share
 from lino_migrate.workers import (
     detach_from_terminal,
@@ -47,7 +47,15 @@ from lino_migrate.workers import (
     widen_pipe,
 )
 
-__all__ = ["PREPARED", "READ", "FileStream", "PipedFile", "Pipeline"]
+__all__ = [
+    "COPIES",
+    "PREPARED",
+    "READ",
+    "FileStream",
+    "PipedFile",
+    "Pipeline",
+    "grouped",
+]
 
 #: A batch prepared: the parameters the driver takes, or the text of COPY.
 PREPARED = "prepared"
@@ -57,10 +65,15 @@ READ = "read"
 FAILED = "failed"
 #: The worker has sent all its batches of the file.
 END = "end"
+#: A run of prepared COPY texts, written as one COPY (:func:`grouped`).
+COPIES = "copies"
 #: The worker met an error of its own (a bug): its text follows.
 CRASHED = "crashed"
 
 Message = tuple[str, Any]
+
+#: The most rows of COPY text written as one COPY under one savepoint.
+JOIN_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -225,6 +238,64 @@ class FileStream:
             while share not in self.ended:
                 if self.pipeline.receive(share, self.entry)[0] == END:
                     self.ended.add(share)
+
+
+def grouped(
+    messages: Iterable[Message], limit: int = JOIN_ROWS
+) -> Iterator[tuple[int, str, Any]]:
+    """Yield *messages* with the number of their batch; runs of COPY texts as one.
+
+    A prepared batch of COPY text starts a run, yielded as ``(number,
+    COPIES, texts)``: *texts* iterates over it and the prepared COPY texts
+    that follow, up to *limit* rows, as they arrive. PostgreSQL then runs one
+    COPY under one savepoint for them, working on the first batches while
+    the workers still make the next, instead of one COPY per 1,000 rows. The
+    number is that of the run's first batch, from which the caller reads the
+    file again if the database refuses the run. Consume *texts* before
+    asking for the next item.
+    """
+    items = enumerate(messages)
+    held: tuple[int, Message] | None = None
+    while True:
+        item = held if held is not None else next(items, None)
+        held = None
+        if item is None:
+            return
+        index, (kind, payload) = item
+        if kind != PREPARED or not isinstance(payload, CopyData):
+            yield index, kind, payload
+            continue
+        after: list[tuple[int, Message]] = []
+        texts = _run(payload, items, limit, after)
+        yield index, COPIES, texts
+        for _rest in texts:
+            pass  # what the caller left of the run
+        held = after[0] if after else None
+
+
+def _run(
+    first: CopyData,
+    items: Iterator[tuple[int, Message]],
+    limit: int,
+    after: list[tuple[int, Message]],
+) -> Iterator[CopyData]:
+    """Yield *first* and the COPY texts of *items* after it, up to *limit* rows.
+
+    The item that ends the run is put into *after*.
+    """
+    yield first
+    rows = first.rows
+    for found in items:
+        kind, text = found[1]
+        if (
+            kind != PREPARED
+            or not isinstance(text, CopyData)
+            or (rows + text.rows > limit)
+        ):
+            after.append(found)
+            return
+        rows += text.rows
+        yield text
 
 
 def _prepared(

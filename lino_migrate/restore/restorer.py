@@ -26,7 +26,14 @@ from lino_migrate.restore.checks import check_foreign_keys
 from lino_migrate.restore.keymaps import ContentTypeIds, PermissionIds
 from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.restore.media import MediaReport, MediaRestore
-from lino_migrate.restore.pipeline import PREPARED, READ, PipedFile, Pipeline
+from lino_migrate.restore.pipeline import (
+    COPIES,
+    PREPARED,
+    READ,
+    PipedFile,
+    Pipeline,
+    grouped,
+)
 from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
 from lino_migrate.restore.pragmas import loading_settings
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
@@ -397,17 +404,20 @@ class _Run:
         if self.advance:
             self.advance(label, 0)
         stream = pipe.stream(entry)
-        for done, (kind, payload) in enumerate(stream):
+        for done, kind, payload in grouped(stream):
+            before = loader.written
             if kind == READ:
                 loader.insert(payload, entry.name)
-            elif kind != PREPARED or loader.write(payload) is not None:
+            elif not _written(loader, kind, payload):
                 stream.finish()
                 rest = islice(read_rows(self.meta, entry), done, None)
                 for batch in counted(rest, label, self.advance):
                     loader.insert(batch, entry.name)
                 return
             if self.advance:
-                self.advance(label, len(payload))
+                # A rehearsal may have refused rows of a batch: count them done.
+                rows = len(payload) if kind == READ else loader.written - before
+                self.advance(label, rows)
 
     def _sampled(
         self, label: str, rows: Iterable[dict[str, Any]]
@@ -457,6 +467,13 @@ def counted(
     for batch in batches:
         yield batch
         advance(label, len(batch))
+
+
+def _written(loader: TableLoader, kind: str, payload: Any) -> bool:
+    """Write what a worker prepared; return whether the database took it all."""
+    if kind == COPIES:
+        return loader.write_copies(payload) is None
+    return kind == PREPARED and loader.write(payload) is None
 
 
 def _add_current_natural_keys(using: str) -> None:
