@@ -7,8 +7,10 @@ data file whose rows go straight into their table. Worker *w* parses,
 checks and converts the batches *k* of a file with ``k % N == w`` into the
 parameters the driver takes, and sends them over its own pipe. The writer
 takes batch 0 from worker 0, batch 1 from worker 1, and so on: rows are
-written in the order of the file, and no worker is more than a batch ahead
-of the writer, so memory stays flat. Each worker reads and hashes every
+written in the order of the file, and no worker is more than what its pipe
+holds (1 MiB) ahead of the writer, so memory stays flat. On PostgreSQL a
+worker sends the text of COPY, and the writer streams a run of such texts
+into one COPY (:func:`grouped`). Each worker reads and hashes every
 byte of every file and sends its last batch of a file only once the file's
 checksum and row count were verified, as the one-process reader does
 (:func:`~lino_migrate.restore.reader.read_share`).
