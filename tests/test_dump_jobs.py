@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -32,6 +31,7 @@ from lino_migrate.dump.writer import FileWriter
 from lino_migrate.workers import default_jobs
 from tests.conftest import MANAGE, POPULATED, Site, is_postgres
 from tests.dumps import restore_script_body
+from tests.processes import alive, processes_with, until
 from tests.site.data import populate
 from tests.site.library.models import Author
 from tests.uploads import make_uploads, tree
@@ -80,15 +80,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     monkeypatch.setenv(PIPELINE_ON_POSTGRES, "1")
     monkeypatch.setattr(pipeline.Pipeline, "_fork", counted)
     yield started
-    assert not [pid for pid in started if _alive(pid)], "a worker outlived the dump"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    assert not [pid for pid in started if alive(pid)], "a worker outlived the dump"
 
 
 def _leftovers(where: Path, *keep: str) -> list[str]:
@@ -239,15 +231,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _until(condition: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return bool(condition())
-
-
 def _add_authors(site: Site, count: int) -> None:
     """Add *count* authors to the site, behind Django's back."""
     if is_postgres():
@@ -282,9 +265,9 @@ def test_a_command_leaves_no_worker(make_site: Any, tmp_path: Path, how: str) ->
     )  # fmt: skip
     try:
         if how == "interrupt":
-            assert _until(lambda: len(_children(dump.pid)) == 2, 60), "no worker"
+            assert until(lambda: len(_children(dump.pid)) == 2, 60), "no worker"
             workers = _children(dump.pid)
-            assert _until(lambda: any(_stopped(w) for w in workers), 60)
+            assert until(lambda: any(_stopped(w) for w in workers), 60)
             os.killpg(dump.pid, signal.SIGINT)
         _, err = dump.communicate(timeout=60)
     finally:
@@ -299,22 +282,10 @@ def test_a_command_leaves_no_worker(make_site: Any, tmp_path: Path, how: str) ->
         assert 1 == dump.returncode
         assert "'library_author_2.py' of 'library.author'" in stderr
     # A forked worker has the command line of its parent, wherever it went.
-    assert _until(lambda: not _running(str(tmp_path / "d")), 10), "a worker is left"
+    assert until(lambda: not processes_with(str(tmp_path / "d"), "cmdline"), 10), (
+        "a worker is left"
+    )
     assert [] == _leftovers(tmp_path, site.name, f"{site.name}.sqlite3")
-
-
-def _running(argument: str) -> list[int]:
-    """Return the pids of the live processes with *argument* on their command line."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and argument.encode() in (
-                (entry / "cmdline").read_bytes().split(b"\0")
-            ):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return [pid for pid in found if _alive(pid)]
 
 
 def _stopped(pid: int) -> bool:

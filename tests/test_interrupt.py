@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import MANAGE, POPULATED, Site
+from tests.processes import processes_with, until
 
 
 def _interrupt_after_first_line(
@@ -124,23 +124,6 @@ def test_ctrl_c_with_workers_rolls_back_and_ends_them(
         "Interrupted: the restore was rolled back; the database is unchanged." == last
     )
     assert "Traceback" not in err
-    assert [] == _processes_with(f"LINO_MIGRATE_TEST_TOKEN={token}")
+    variable = f"LINO_MIGRATE_TEST_TOKEN={token}"
+    assert until(lambda: not processes_with(variable), 10), processes_with(variable)
     assert before == target.tables("library_author", "library_book")
-
-
-def _processes_with(variable: str) -> list[int]:
-    """Return the processes whose environment holds *variable*, waiting 10 s at most."""
-    deadline = time.monotonic() + 10
-    while True:
-        found = []
-        for proc in Path("/proc").iterdir():
-            try:
-                if proc.name.isdigit() and variable.encode() in (
-                    (proc / "environ").read_bytes().split(b"\0")
-                ):
-                    found.append(int(proc.name))
-            except OSError:
-                continue
-        if not found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)

@@ -13,7 +13,6 @@ the rows of every table and ``last_value``/``is_called`` of every sequence.
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import time
 import uuid
@@ -25,6 +24,7 @@ from django.db import connections
 
 from lino_migrate.restore.restorer import KILL_AT
 from tests.conftest import POPULATED, Site, SiteFactory, is_postgres
+from tests.processes import processes_with, until
 
 #: Checkpoints of the restore, in the order it reaches them.
 POINTS = [
@@ -162,21 +162,6 @@ def test_restore_not_killed_changes_the_database(
 PIPELINE_POINTS = ["loaded:kitchen_sample_5.py", "loaded:library_tag_2.py", "commit"]
 
 
-def _workers_of(token: str) -> list[int]:
-    """Return the processes whose environment holds *token* (this one aside)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes()
-        except OSError:
-            continue  # gone, or not ours to read
-        if token.encode() in environ.split(b"\0"):
-            found.append(int(proc.name))
-    return found
-
-
 @pytest.mark.parametrize("point", PIPELINE_POINTS)
 def test_killed_restore_with_workers_changes_nothing_and_leaves_no_worker(
     make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch, point: str
@@ -193,10 +178,7 @@ def test_killed_restore_with_workers_changes_nothing_and_leaves_no_worker(
     )  # fmt: skip
     assert -signal.SIGKILL == result.returncode, result.stdout + result.stderr
     assert "Started 2 worker processes." in result.stdout
-    deadline = time.monotonic() + 10
-    while _workers_of(token) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert [] == _workers_of(token)
+    assert until(lambda: not processes_with(token), 10), processes_with(token)
     assert before == state(site)
 
 
