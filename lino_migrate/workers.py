@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import fcntl
 import gc
 import multiprocessing
 import os
@@ -122,6 +121,8 @@ PIPE_SIZE = 1 << 20
 
 def widen_pipe(pipe: Connection) -> None:
     """Let *pipe* hold a batch or two (Linux): fewer switches between processes."""
+    import fcntl  # POSIX only: a restore with --jobs 1 needs none of this
+
     setting = getattr(fcntl, "F_SETPIPE_SZ", None)
     if setting is not None:
         with contextlib.suppress(OSError):
