@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["alive", "processes_with", "until"]
+__all__ = ["alive", "children", "processes_with", "until"]
 
 
 def alive(pid: int) -> bool:
@@ -17,6 +17,20 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def children(pid: int) -> list[int]:
+    """Return the processes whose parent is *pid*."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(proc.name))
+    return found
 
 
 def processes_with(item: str, where: str = "environ") -> list[int]:

@@ -31,7 +31,7 @@ from lino_migrate.dump.writer import FileWriter
 from lino_migrate.workers import default_jobs
 from tests.conftest import MANAGE, POPULATED, Site, is_postgres
 from tests.dumps import restore_script_body
-from tests.processes import alive, processes_with, until
+from tests.processes import alive, children, processes_with, until
 from tests.site.data import populate
 from tests.site.library.models import Author
 from tests.uploads import make_uploads, tree
@@ -217,20 +217,6 @@ def test_wrong_jobs_are_refused(tmp_path: Path, value: str, expected: str) -> No
     assert [] == _leftovers(tmp_path)
 
 
-def _children(pid: int) -> list[int]:
-    """Return the pids of the processes whose parent is *pid*."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _add_authors(site: Site, count: int) -> None:
     """Add *count* authors to the site, behind Django's back."""
     if is_postgres():
@@ -265,8 +251,8 @@ def test_a_command_leaves_no_worker(make_site: Any, tmp_path: Path, how: str) ->
     )  # fmt: skip
     try:
         if how == "interrupt":
-            assert until(lambda: len(_children(dump.pid)) == 2, 60), "no worker"
-            workers = _children(dump.pid)
+            assert until(lambda: len(children(dump.pid)) == 2, 60), "no worker"
+            workers = children(dump.pid)
             assert until(lambda: any(_stopped(w) for w in workers), 60)
             os.killpg(dump.pid, signal.SIGINT)
         _, err = dump.communicate(timeout=60)

@@ -14,20 +14,37 @@ from tests.conftest import MANAGE, POPULATED, Site
 from tests.processes import processes_with, until
 
 
-def _interrupt_after_first_line(
-    site: Site, *args: str
+def _interrupt(
+    site: Site,
+    *args: str,
+    after: str = "",
+    group: bool = False,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``manage.py ARGS``; send SIGINT once it printed its first line."""
-    env = site.env | {"PYTHONUNBUFFERED": "1"}
+    """Run ``manage.py ARGS``; send SIGINT once it printed a line holding *after*.
+
+    :param group: send it to the whole process group, as a terminal does,
+        not only to the process.
+    :param env: variables added to the site's environment.
+    """
+    env = site.env | {"PYTHONUNBUFFERED": "1"} | (env or {})
     process = subprocess.Popen(
         [sys.executable, str(MANAGE), *args], env=env, cwd=site.tmp, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        start_new_session=group,
     )  # fmt: skip
     assert process.stdout is not None
-    first = process.stdout.readline()
-    process.send_signal(signal.SIGINT)
+    lines = [process.stdout.readline()]
+    while after not in lines[-1] and lines[-1]:
+        lines.append(process.stdout.readline())
+    if group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
-    return subprocess.CompletedProcess(args, process.returncode, first + out, err)
+    return subprocess.CompletedProcess(
+        args, process.returncode, "".join(lines) + out, err
+    )
 
 
 def test_interrupted_restore_rolls_back(make_site: Any, tmp_path: Path) -> None:
@@ -37,9 +54,7 @@ def test_interrupted_restore_rolls_back(make_site: Any, tmp_path: Path) -> None:
     source.manage("dump2py", str(dump), "--noinput", "--max-row-count", "1")
     target = make_site("target")
     before = target.tables("library_author", "library_book")
-    result = _interrupt_after_first_line(
-        target, "run", str(dump / "restore.py"), "--noinput", "-v", "2"
-    )
+    result = _interrupt(target, "run", str(dump / "restore.py"), "--noinput", "-v", "2")
     assert 130 == result.returncode, result.stdout + result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert (
@@ -58,7 +73,7 @@ def test_interrupted_restore_after_migrate_says_the_tables_stay(
     source.manage("dump2py", str(dump), "--noinput", "--max-row-count", "1")
     target = make_site("target")
     before = target.tables("library_author", "library_book")
-    result = _interrupt_after_first_line(
+    result = _interrupt(
         target, "restoredump", str(dump), "--migrate", "--noinput", "-v", "2"
     )
     assert 130 == result.returncode, result.stdout + result.stderr
@@ -76,7 +91,7 @@ def test_interrupted_dump_writes_nothing(make_site: Any, tmp_path: Path) -> None
     site = make_site("source", prepare=POPULATED)
     parent = tmp_path / "dumps"
     parent.mkdir()
-    result = _interrupt_after_first_line(
+    result = _interrupt(
         site,
         "dump2py",
         str(parent / "d"),
@@ -103,22 +118,13 @@ def test_ctrl_c_with_workers_rolls_back_and_ends_them(
     target = make_site("target")
     before = target.tables("library_author", "library_book")
     token = uuid.uuid4().hex
-    env = target.env | {"PYTHONUNBUFFERED": "1", "LINO_MIGRATE_TEST_TOKEN": token}
-    args = ["run", str(dump / "restore.py"), "--noinput", "--jobs", "2", "-v", "3"]
-    process = subprocess.Popen(
-        [sys.executable, str(MANAGE), *args], env=env, cwd=target.tmp, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        start_new_session=True,
+    result = _interrupt(
+        target, "run", str(dump / "restore.py"), "--noinput", "--jobs", "2", "-v", "3",
+        after="worker processes", group=True, env={"LINO_MIGRATE_TEST_TOKEN": token},
     )  # fmt: skip
-    assert process.stdout is not None
-    lines = [process.stdout.readline()]
-    while "worker processes" not in lines[-1] and lines[-1]:
-        lines.append(process.stdout.readline())
-    # As a terminal does: the signal goes to every process of the group.
-    os.killpg(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    assert 130 == process.returncode, "".join(lines) + out + err
-    assert "Started 2 worker processes." in lines[-1]
+    err = result.stderr
+    assert 130 == result.returncode, result.stdout + err
+    assert "Started 2 worker processes." in result.stdout
     last = err.strip().splitlines()[-1]
     assert (
         "Interrupted: the restore was rolled back; the database is unchanged." == last

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import MANAGE, POPULATED, Site
+from tests.processes import alive, children, until
 
 
 def _files(path: Path) -> dict[str, bytes]:
@@ -113,37 +113,14 @@ def test_jobs_must_be_positive(manage_py: Any, tmp_path: Path) -> None:
 def _children(pid: int) -> list[int]:
     """Return the pids of the multiprocessing workers whose parent is *pid*."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for child in children(pid):
         try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
-        parent = int(stat.rpartition(")")[2].split()[1])
-        if parent == pid and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
+        if b"spawn_main" in cmdline:
+            found.append(child)
     return found
-
-
-def _alive(pid: int) -> bool:
-    """Return whether process *pid* runs (a zombie waiting for its reaper does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _until(condition: Any, seconds: float) -> bool:
-    """Return whether *condition()* became true within *seconds*."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return bool(condition())
 
 
 @pytest.mark.postgres
@@ -191,17 +168,17 @@ def test_workers_die_with_a_killed_dump(make_site: Any, tmp_path: Path) -> None:
             args=("LOCK TABLE django_session IN ACCESS EXCLUSIVE MODE",),
         )
         try:
-            assert _until(lambda: bool(_children(dump.pid)), 60), "no worker started"
+            assert until(lambda: bool(_children(dump.pid)), 60), "no worker started"
             workers = _children(dump.pid)
             lock.start()
-            assert _until(lambda: count(waiting) >= 1, 60), "the worker never waited"
+            assert until(lambda: count(waiting) >= 1, 60), "the worker never waited"
             dump.send_signal(signal.SIGKILL)
             dump.wait(timeout=30)
-            assert _until(lambda: not any(map(_alive, workers)), 10)
+            assert until(lambda: not any(map(alive, workers)), 10)
         finally:
             if dump.poll() is None:
                 dump.kill()
             lock.join(timeout=30)
             locker.rollback()
             locker.close()
-        assert _until(lambda: count(others) == 0, 10)
+        assert until(lambda: count(others) == 0, 10)
