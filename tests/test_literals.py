@@ -124,3 +124,88 @@ def test_deep_nesting_is_a_value_error() -> None:
     line = "    (" + "(" * 100_000 + ")" * 100_000 + ",),"
     with pytest.raises((ValueError, SyntaxError)):
         parse_rows([line])
+
+
+def _one_value(line: str) -> Any:
+    """Return the one value Python reads from *line*; raise if it reads no single one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = ast.literal_eval("(\n" + line + "\n)")
+    if type(found) is not tuple or len(found) != 1:
+        raise ValueError(line)
+    return found[0]
+
+
+# Lines JSON reads but whose value differs from Python's: the replacements
+# reach inside strings, a natural key is read as a list, JSON's own words.
+TRICKY = st.sampled_from(
+    [
+        "    ('None of it', True),",
+        "    ('(a)', 'x'),",
+        "    (1, ('app', 'model'), 'a'),",
+        "    ([1, 2], 3),",
+        "    ({'a': 1}, 'b'),",
+        "    ('say \"hi\"', 1),",
+        '    ("it\'s", 1),',
+        "    ('a\\nb', '\\\\'),",
+        "    (NaN,),",
+        "    (Infinity, 1),",
+        "    (1e5, 1E5, 1.0),",
+        "    (-0, 0.0),",
+        "    (null, true),",
+        "    ('é€\\x00', 2),",
+        "    (1,),",
+        "    (b'x', 1),",
+        "    ",
+        "    (1), (2),",
+    ]
+)
+
+
+@settings(max_examples=600)
+@given(
+    st.lists(
+        st.one_of(
+            ROWS.map(lambda row: f"    {row!r},"),
+            TRICKY,
+            PIECES.map(lambda s: f"    ({s}),"),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_batches_read_as_python_reads_each_line(lines: list[str]) -> None:
+    """A batch of lines, JSON-readable or not, reads line by line as Python does (#16)."""
+    try:
+        expected = [_one_value(line) for line in lines]
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        if len(lines) == 1:
+            with pytest.raises((ValueError, SyntaxError)):
+                parse_rows(lines)
+        return
+    assert _same(expected, parse_rows(lines))
+
+
+def test_many_lines_json_cannot_read_keep_their_place() -> None:
+    """More lines the JSON decoder stops at than it retries: all still read right."""
+    lines = []
+    for n in range(60):
+        row: tuple[Any, ...] = (n, "it's") if n % 3 == 0 else (n, "plain", None)
+        lines.append(f"    {row!r},")
+    rows = parse_rows(lines)
+    assert _same([ast.literal_eval(line.strip()[:-1]) for line in lines], rows)
+
+
+def test_plain_batches_need_no_token_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of numbers, plain strings and natural keys are all read as JSON."""
+    from lino_migrate.format import literals
+
+    def refuse(lines: list[str]) -> list[Any]:
+        raise AssertionError(lines)
+
+    monkeypatch.setattr(literals, "_parse_tokens", refuse)
+    rows = [
+        (n, "name", None, True, 2.5, "2024-05-01T10:00:00+00:00", ("app", "model"))
+        for n in range(100)
+    ]
+    assert _same(rows, parse_rows([f"    {row!r}," for row in rows]))
