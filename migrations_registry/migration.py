@@ -184,7 +184,7 @@ class Migration:
         return self._record(AddField(self.step, label, name, default, key))
 
     def rows(
-        self, model_label: str, *, todo: bool = False
+        self, model_label: str, *, todo: bool = False, parallel: bool = False
     ) -> Callable[[_RowFuncT], _RowFuncT]:
         """Register the decorated function as a transform of each row of a model.
 
@@ -198,14 +198,21 @@ class Migration:
             it is refused (:meth:`Plan.unfinished
             <migrations_registry.plan.Plan.unfinished>`) until the mark is
             removed.
+        :param parallel: Promise that the function keeps nothing from one row
+            to the next and uses no database: its result depends on the row
+            alone. A restore with ``--jobs`` may then run it on batches of rows
+            in worker processes (:meth:`Plan.parallel_safe
+            <migrations_registry.plan.Plan.parallel_safe>`).
         :raises InvalidNameError: If the label is malformed.
 
         .. versionchanged:: 0.3 *todo*.
+        .. versionchanged:: 0.4 *parallel*.
         """
         label = check_model_label(model_label)
 
         def decorator(func: _RowFuncT) -> _RowFuncT:
-            self._record(RowTransform(self.step, label, func, bool(todo)))
+            transform = RowTransform(self.step, label, func, bool(todo), bool(parallel))
+            self._record(transform)
             return func
 
         return decorator

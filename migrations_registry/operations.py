@@ -183,15 +183,21 @@ class RowTransform(Operation):
 
     :param todo: Whether *func* is a stub still to be written (``makemigrator``
         marks the stubs it generates): a plan that holds one is refused.
+    :param parallel: Whether *func* promises to keep nothing from one row to
+        the next, so that batches of rows may go through it in separate
+        processes (:meth:`Plan.parallel_safe
+        <migrations_registry.plan.Plan.parallel_safe>`).
 
     .. versionadded:: 0.1
     .. versionchanged:: 0.3 *todo*.
+    .. versionchanged:: 0.4 *parallel*.
     """
 
     verb: ClassVar[str] = "rows"
 
     func: RowFunc
     todo: bool = False
+    parallel: bool = False
 
     @property
     def name(self) -> str:
@@ -201,7 +207,8 @@ class RowTransform(Operation):
     def arguments(self) -> tuple[str, ...]:
         """Return the arguments of the operation, as source text."""
         todo = ("todo=True",) if self.todo else ()
-        return (repr(self.model_label), self.name, *todo)
+        parallel = ("parallel=True",) if self.parallel else ()
+        return (repr(self.model_label), self.name, *todo, *parallel)
 
     def location(self) -> str | None:
         """Return ``file, line N`` of the row function, if Python knows it."""

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 from migrations_registry._rows import Router
 from migrations_registry.exceptions import UnfinishedStubError
 from migrations_registry.migration import check_model_label
-from migrations_registry.operations import RowTransform
+from migrations_registry.operations import (
+    AddField,
+    RemoveField,
+    RemoveModel,
+    RenameField,
+    RenameModel,
+    RowTransform,
+)
 from migrations_registry.schema import SchemaTrace, trace_schema
 
 if TYPE_CHECKING:
@@ -71,6 +78,38 @@ class Plan:
             if isinstance(op, RowTransform) and op.todo
         ]
 
+    def parallel_safe(self, model_label: str) -> bool:
+        """Return whether the rows of a dumped model may be migrated batch by batch.
+
+        True when :meth:`apply` gives the same rows for the batches of the
+        model applied one by one, in separate processes, as for all its rows
+        at once: when no operation its rows can meet keeps anything from one
+        row to the next. Renames, removals and ``add_field`` with a value
+        keep nothing; a row function keeps nothing only if it says so
+        (``@m.rows(..., parallel=True)``); an ``add_field`` whose default is
+        a function, and any other operation, may. A row function may return
+        rows of any model, which go on through the operations after it: from
+        the first row function on, every operation of the plan counts.
+
+        :param model_label: The label of the model in the dump.
+        :raises InvalidNameError: If *model_label* is malformed.
+
+        .. versionadded:: 0.4
+        """
+        label = check_model_label(model_label)
+        for index, op in enumerate(self.operations):
+            if op.model_label != label:
+                continue
+            if type(op) is RemoveModel:
+                return True
+            if type(op) is RenameModel:
+                label = op.new_label
+            elif type(op) is RowTransform:
+                return all(map(_keeps_nothing, self.operations[index:]))
+            elif not _keeps_nothing(op):
+                return False
+        return True
+
     def trace_schema(self, schema: Schema) -> SchemaTrace:
         """Apply the operations to a dumped schema; return the result and its history.
 
@@ -124,3 +163,13 @@ class Plan:
         attnames = {} if schema is None else trace_schema(self.operations, schema)[1]
         router = Router(self.operations, attnames)
         return router.stream(router.route(0, check_model_label(model_label)), rows)
+
+
+def _keeps_nothing(op: Operation) -> bool:
+    """Return whether *op* is known to keep nothing from one row to the next."""
+    if type(op) is RowTransform:
+        return op.parallel
+    if type(op) is AddField:
+        # A function may count or remember the rows it saw.
+        return not callable(op.default)
+    return type(op) in (RenameModel, RemoveModel, RenameField, RemoveField)

@@ -15,6 +15,16 @@ byte of every file and sends its last batch of a file only once the file's
 checksum and row count were verified, as the one-process reader does
 (:func:`~lino_migrate.restore.reader.read_share`).
 
+The rows of a file that meet row functions take this way too when the
+plan may migrate them batch by batch (:meth:`Plan.parallel_safe
+<migrations_registry.plan.Plan.parallel_safe>`: every row function they can
+meet is declared ``parallel=True``): a worker decodes its batches, applies
+the plan to them, and sends the ``(model label, row)`` pairs that come out
+(:class:`MigratedBatch`); the writer routes them, in the order of the file,
+as ``--jobs 1`` does. A batch that a worker cannot migrate (a row function
+fails, a value does not decode, a row does not pickle) is sent as read,
+and the writer migrates it itself, meeting the error ``--jobs 1`` meets.
+
 A batch that a worker cannot prepare (a value refused, a natural key the
 target lacks, which only the writer may add) is sent as read, and the
 writer prepares it itself as ``--jobs 1`` does: the same message, or in a
@@ -32,30 +42,39 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
 from types import TracebackType
 from typing import Any
 
+from django.db import connections
+
 from lino_migrate.exceptions import WorkerError
-from lino_migrate.format.layout import FileEntry
+from lino_migrate.format.layout import FileEntry, ModelInfo
 from lino_migrate.restore.loader import CopyData, TableLoader
 from lino_migrate.restore.reader import DumpMeta, read_share
+from lino_migrate.restore.router import decoded_dicts
 from lino_migrate.workers import (
     detach_from_terminal,
     fork_context,
     forking,
     widen_pipe,
 )
+from migrations_registry import Plan
 
 __all__ = [
     "COPIES",
+    "MIGRATED",
     "PREPARED",
     "READ",
     "FileStream",
+    "MigratedBatch",
     "PipedFile",
     "Pipeline",
+    "RowMigration",
     "grouped",
 ]
 
@@ -63,6 +82,8 @@ __all__ = [
 PREPARED = "prepared"
 #: A batch as read: the writer prepares it itself.
 READ = "read"
+#: A batch migrated: the rows that came out of the plan (:class:`MigratedBatch`).
+MIGRATED = "migrated"
 #: The worker cannot read the file from this batch on.
 FAILED = "failed"
 #: The worker has sent all its batches of the file.
@@ -79,15 +100,73 @@ JOIN_ROWS = 50_000
 
 
 @dataclass(frozen=True)
+class MigratedBatch:
+    """What came out of the plan for one batch of a data file, in a worker."""
+
+    #: the rows read
+    rows: int
+    #: copies of the first rows read, decoded, for the samples of the report
+    before: list[dict[str, Any]]
+    #: ``(current model label, row)`` pairs, in the order the plan gave them
+    output: list[tuple[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class RowMigration:
+    """How a worker migrates the batches of a dumped model's data files.
+
+    Only for a model whose rows the plan may migrate batch by batch
+    (:meth:`Plan.parallel_safe <migrations_registry.plan.Plan.parallel_safe>`).
+
+    :param schema: the dumped schema as the plan takes it.
+    :param sample: how many rows of a batch to copy, as read, into
+        :attr:`MigratedBatch.before`.
+    """
+
+    plan: Plan
+    info: ModelInfo
+    schema: dict[str, dict[str, str]]
+    sample: int = 0
+
+    def migrate(self, rows: list[tuple[Any, ...]]) -> MigratedBatch:
+        """Decode and migrate one batch of rows, as read.
+
+        :raises Exception: whatever decoding a value or a row function raises.
+        """
+        dicts = list(decoded_dicts(self.info, [rows]))
+        before = [dict(row) for row in dicts[: self.sample]]
+        with _no_database():
+            output = list(self.plan.apply(self.info.label, dicts, schema=self.schema))
+        return MigratedBatch(len(rows), before, output)
+
+
+@dataclass(frozen=True)
 class PipedFile:
     """A data file the workers prepare, with the loader they prepare it with.
 
     The loader comes from ``RowRouter.direct_loader(..., frozen=True)``: it
-    never writes to the database and raises at the first refused value.
+    never writes to the database and raises at the first refused value. A
+    file whose rows go through the migrators has a *migration* instead.
     """
 
     entry: FileEntry
-    loader: TableLoader
+    loader: TableLoader | None = None
+    migration: RowMigration | None = None
+
+    def prepare(self, rows: list[tuple[Any, ...]]) -> Message | bytes:
+        """Return the message of a batch a worker prepared; bytes when pickled.
+
+        A migrated batch is pickled here, so that a value that does not
+        pickle sends the batch as read instead of ending the worker.
+
+        :raises Exception: when the batch cannot be prepared.
+        """
+        if self.migration is not None:
+            batch = self.migration.migrate(rows)
+            return bytes(ForkingPickler.dumps((MIGRATED, batch)))
+        assert self.loader is not None
+        loader = self.loader
+        return PREPARED, loader.pack(loader.prepare(rows, self.entry.name)[1])
 
 
 class Pipeline:
@@ -185,7 +264,10 @@ class Pipeline:
                 if share == 0 and self.kill_at == f"worker:{piped.entry.name}":
                     os.kill(os.getpid(), signal.SIGKILL)
                 for message in _prepared(self.meta, piped, share, self.jobs):
-                    send.send(message)
+                    if isinstance(message, bytes):
+                        send.send_bytes(message)
+                    else:
+                        send.send(message)
                 send.send((END, None))
         except (BrokenPipeError, EOFError):
             pass  # the writer stopped listening: it failed, or was stopped
@@ -198,10 +280,10 @@ class Pipeline:
 class FileStream:
     """The batches of one data file, as the workers send them, in order.
 
-    Iterating yields ``(PREPARED, params)``, ``(READ, rows)`` or
-    ``(FAILED, None)``, after which nothing more comes. A caller that stops
-    early calls :meth:`finish`, so that the workers' messages about this
-    file are read and the next file starts clean.
+    Iterating yields ``(PREPARED, params)``, ``(MIGRATED, batch)``,
+    ``(READ, rows)`` or ``(FAILED, None)``, after which nothing more comes.
+    A caller that stops early calls :meth:`finish`, so that the workers'
+    messages about this file are read and the next file starts clean.
     """
 
     def __init__(self, pipeline: Pipeline, entry: FileEntry) -> None:
@@ -302,9 +384,8 @@ def _run(
 
 def _prepared(
     meta: DumpMeta, piped: PipedFile, share: int, shares: int
-) -> Iterator[Message]:
+) -> Iterator[Message | bytes]:
     """Yield the messages of one worker's share of one file."""
-    name = piped.entry.name
     batches = read_share(meta, piped.entry, share, shares)
     while True:
         try:
@@ -316,11 +397,32 @@ def _prepared(
             return
         rows = found[1]
         try:
-            prepared = piped.loader.pack(piped.loader.prepare(rows, name)[1])
+            prepared = piped.prepare(rows)
         except Exception:  # the writer prepares it, names it
             yield READ, rows
         else:
-            yield PREPARED, prepared
+            yield prepared
+
+
+class _DatabaseInWorkerError(Exception):
+    """A row function run in a worker process used the database."""
+
+
+def _refuse(*args: Any) -> None:
+    msg = "a row function declared parallel=True used the database in a worker"
+    raise _DatabaseInWorkerError(msg)
+
+
+def _no_database() -> ExitStack:
+    """Return a context in which a query of this worker raises instead of running.
+
+    A worker shares the writer's connections: a query would break them. A
+    row function that queries fails so, and the writer migrates its batch.
+    """
+    stack = ExitStack()
+    for connection in connections.all():
+        stack.enter_context(connection.execute_wrapper(_refuse))
+    return stack
 
 
 def _ending(code: int | None) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "missing_tables",
     "plan_upgrade",
     "require_tables",
+    "runs_row_functions",
 ]
 
 
@@ -197,6 +198,24 @@ def _label_after(operations: tuple[Operation, ...], label: str) -> str | None:
         if isinstance(op, RenameModel):
             label = op.new_label
     return label
+
+
+def runs_row_functions(plan: Plan, label: str) -> bool:
+    """Return whether a row function of *plan* runs on the dumped rows of *label*.
+
+    Only such rows are worth migrating in the workers of ``--jobs`` (#16):
+    renames and removals alone cost less than sending the rows as dicts.
+    """
+    for op in plan.operations:
+        if op.model_label != label:
+            continue
+        if isinstance(op, RowTransform):
+            return True
+        if isinstance(op, RemoveModel):
+            return False
+        if isinstance(op, RenameModel):
+            label = op.new_label
+    return False
 
 
 def _migrated_schema(

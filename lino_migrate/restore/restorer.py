@@ -28,13 +28,20 @@ from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.restore.media import MediaReport, MediaRestore
 from lino_migrate.restore.pipeline import (
     COPIES,
+    MIGRATED,
     PREPARED,
     READ,
     PipedFile,
     Pipeline,
+    RowMigration,
     grouped,
 )
-from lino_migrate.restore.plan import UpgradePlan, plan_upgrade, require_tables
+from lino_migrate.restore.plan import (
+    UpgradePlan,
+    plan_upgrade,
+    require_tables,
+    runs_row_functions,
+)
 from lino_migrate.restore.pragmas import loading_settings
 from lino_migrate.restore.reader import DumpMeta, read_meta, read_rows, verify_files
 from lino_migrate.restore.router import RowRouter, decoded_dicts
@@ -297,23 +304,48 @@ class _Run:
         self.finish(hooks, ctx, router, sequences)
 
     def pipeline(self, router: RowRouter) -> AbstractContextManager[Pipeline | None]:
-        """Return the workers that prepare the files loaded straight (#16), if any."""
+        """Return the workers that prepare the files loaded straight (#16), if any.
+
+        They also migrate the files whose rows the plan may migrate batch by
+        batch (``@m.rows(..., parallel=True)``).
+        """
         if self.jobs < 2 or self.media is not None:
             return nullcontext()
-        direct = self.upgrade.direct
-        entries = [e for e in self.meta.files if e.model in direct]
-        entries = [e for e in entries if e.model not in NATURAL_KEYS]
+        direct, migrations = self.upgrade.direct, self.parallel_migrations()
+        entries = [e for e in self.meta.files if e.model not in NATURAL_KEYS]
+        entries = [e for e in entries if e.model in direct or e.model in migrations]
         rows = sum(e.rows for e in entries)
         if not entries or (self.auto_jobs and rows < PIPELINE_MIN_ROWS):
             return nullcontext()
         loaders: dict[str, TableLoader] = {}
         for entry in entries:
-            if entry.model not in loaders:
+            if entry.model in direct and entry.model not in loaders:
                 model = self.upgrade.targets[entry.model].model
                 info = self.meta.schema[entry.model]
                 loaders[entry.model] = router.direct_loader(model, info, frozen=True)
-        files = [PipedFile(e, loaders[e.model]) for e in entries]
+        files = [
+            PipedFile(e, loaders.get(e.model), migrations.get(e.model)) for e in entries
+        ]
         return Pipeline(self.meta, files, self.jobs, self.kill_at)
+
+    def parallel_migrations(self) -> dict[str, RowMigration]:
+        """Return, per dumped label, how workers migrate its rows, if they may.
+
+        Only for rows that meet a row function, all of whose row functions
+        are declared ``parallel=True``.
+        """
+        plan, found = self.upgrade.plan, {}
+        schema = self.upgrade.registry_schema
+        for label in {e.model for e in self.meta.files} - self.upgrade.direct:
+            try:
+                parallel = plan.parallel_safe(label)
+            except RegistryError:
+                continue  # this process meets it, as with --jobs 1
+            parallel = parallel and runs_row_functions(plan, label)
+            if parallel and label in self.meta.schema:
+                info = self.meta.schema[label]
+                found[label] = RowMigration(plan, info, schema, self.sample)
+        return found
 
     def finish(
         self,
@@ -365,10 +397,11 @@ class _Run:
         current = upgrade.sources.get(label, label)
         self.report.model(current).in_dump += entry.rows
         batches = counted(read_rows(self.meta, entry), label, self.advance)
-        if pipe is not None and entry in pipe:
+        piped = pipe if pipe is not None and entry in pipe else None
+        if piped is not None and label in upgrade.direct:
             target = upgrade.targets[current]
             loader = router.direct_loader(target.model, self.meta.schema[label])
-            self.load_piped(entry, loader, pipe)
+            self.load_piped(entry, loader, piped)
             self.report.model(current).written += loader.written
         elif label in upgrade.direct:
             target = upgrade.targets[current]
@@ -379,12 +412,11 @@ class _Run:
                 loader.insert(batch, entry.name)
             self.report.model(current).written += loader.written
         else:
-            rows = self._sampled(label, decoded_dicts(self.meta.schema[label], batches))
-            if self.media:
-                rows = self.media.dumped(label, rows)
-            migrated = upgrade.plan.apply(label, rows, schema=upgrade.registry_schema)
-            if self.media:
-                migrated = self.media.migrated(migrated)
+            migrated: Iterable[tuple[str, dict[str, Any]]] = (
+                self.migrated(label, batches)
+                if piped is None
+                else self.piped_rows(entry, piped)
+            )
             try:
                 router.feed(self._sampled_output(migrated), entry.name)
             except RegistryError as e:
@@ -392,6 +424,49 @@ class _Run:
         if self.progress:
             self.progress(f"{entry.name}: {plural(entry.rows, 'row')}", 2)
         self.checkpoint(f"loaded:{entry.name}")
+
+    def migrated(
+        self, label: str, batches: Iterable[list[Any]]
+    ) -> Iterable[tuple[str, dict[str, Any]]]:
+        """Return the rows that the plan makes of *batches* of model *label*."""
+        rows = self._sampled(label, decoded_dicts(self.meta.schema[label], batches))
+        if self.media:
+            rows = self.media.dumped(label, rows)
+        upgrade = self.upgrade
+        migrated = upgrade.plan.apply(label, rows, schema=upgrade.registry_schema)
+        if self.media:
+            migrated = self.media.migrated(migrated)
+        return migrated
+
+    def piped_rows(
+        self, entry: FileEntry, pipe: Pipeline
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield the rows that the workers migrated of *entry*, in the file's order.
+
+        A batch they could not migrate is migrated here. When they cannot
+        read on, this process reads the rest of the file itself, from that
+        batch on, as ``jobs=1`` would.
+        """
+        label = entry.model
+        if self.advance:
+            self.advance(label, 0)
+        before: list[dict[str, Any]] = []
+        if self.sample:  # as _sampling does, even for a file without rows
+            before = self.report.samples.setdefault(label, {}).setdefault("before", [])
+        for done, (kind, payload) in enumerate(pipe.stream(entry)):
+            if kind == MIGRATED:
+                before += payload.before[: self.sample - len(before)]
+                yield from payload.output
+                rows = payload.rows
+            elif kind == READ:
+                yield from self.migrated(label, [payload])
+                rows = len(payload)
+            else:
+                rest = islice(read_rows(self.meta, entry), done, None)
+                yield from self.migrated(label, counted(rest, label, self.advance))
+                return
+            if self.advance:
+                self.advance(label, rows)
 
     def load_piped(self, entry: FileEntry, loader: TableLoader, pipe: Pipeline) -> None:
         """Write the batches of *entry* that the workers prepared.
