@@ -7,7 +7,8 @@ makes the process kill itself at one named checkpoint of the restore:
 before and after every step, after data files early and late in the load
 order, and just before the commit. Afterwards the database equals what was
 recorded before: on SQLite the sha256 of the database file, on PostgreSQL
-the rows of every table and ``last_value``/``is_called`` of every sequence.
+the rows of every table, ``last_value``/``is_called`` of every sequence
+and every constraint with its definition.
 """
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ def state(site: Site) -> Any:
 
     SQLite: the sha256 of the database file, after a connection was opened
     and closed (SQLite rolls a killed writer's hot journal back then).
-    PostgreSQL: the rows of every table as text, sorted, and the
-    ``last_value``/``is_called`` of every sequence, once no other session
+    PostgreSQL: the rows of every table as text, sorted, the
+    ``last_value``/``is_called`` of every sequence and every constraint
+    (name, definition, deferral, validation), once no other session
     is connected (the killed restore's transaction has ended).
     """
     if not is_postgres():
@@ -99,6 +101,13 @@ def state(site: Site) -> Any:
         for (name,) in cursor.fetchall():
             cursor.execute(f"SELECT last_value, is_called FROM {name}")
             found[name] = cursor.fetchone()
+        # The restore drops the foreign keys and adds them back (#16).
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), "
+            "condeferrable, condeferred, convalidated FROM pg_constraint "
+            "WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2"
+        )
+        found["constraints"] = cursor.fetchall()
     return found
 
 

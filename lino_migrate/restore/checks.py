@@ -1,8 +1,24 @@
-"""Check the constraints of restored tables and name the row that breaks one."""
+"""Check the constraints of restored tables and name the row that breaks one.
+
+On PostgreSQL the foreign keys of the restored tables are dropped before
+their rows are deleted and added again, with the same names and
+definitions, when the rows are all written (:func:`drop_foreign_keys`,
+:func:`check_foreign_keys`), inside the restore's one transaction, as
+``pg_restore`` creates them after the data. Adding a foreign key checks all
+rows with one query per key: 0.5 s for the 1M rows of the benchmark, where
+checking each row's deferred trigger at the end took 5.5 s (#16). The
+definitions are PostgreSQL's own (``pg_get_constraintdef``); if the restore
+fails, is refused or is killed, the transaction rolls back and the keys are
+as they were. Meanwhile the tables are locked against readers too
+(``ALTER TABLE`` takes an ``ACCESS EXCLUSIVE`` lock). Where the keys cannot
+be dropped (the database user does not own the tables), they stay and are
+checked at the end as on other databases.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, models, transaction
@@ -11,27 +27,82 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from lino_migrate.exceptions import LoadError
 from lino_migrate.schema import model_label
 
-__all__ = ["check_foreign_keys"]
+__all__ = ["ForeignKey", "check_foreign_keys", "drop_foreign_keys"]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key constraint of PostgreSQL, as it is added again."""
+
+    #: the table, as PostgreSQL names it in SQL (``regclass``)
+    table: str
+    name: str
+    #: ``FOREIGN KEY (...) REFERENCES ...``, from ``pg_get_constraintdef``
+    definition: str
+
+
+def drop_foreign_keys(
+    connection: BaseDatabaseWrapper, tables: Iterable[str]
+) -> list[ForeignKey]:
+    """Drop the foreign keys of *tables* on PostgreSQL; return them.
+
+    Call it inside the restore's transaction and pass what it returns to
+    :func:`check_foreign_keys`. Elsewhere, or when PostgreSQL refuses to
+    drop them (the user does not own a table), nothing is dropped.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+            "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY("
+            "SELECT to_regclass(t) FROM unnest(%s::text[]) t) ORDER BY 1, 2",
+            [[qn(table) for table in tables]],
+        )
+        keys = [ForeignKey(*row) for row in cursor.fetchall()]
+        sid = transaction.savepoint(using=connection.alias)
+        try:
+            for key in keys:
+                cursor.execute(
+                    f"ALTER TABLE {key.table} DROP CONSTRAINT {qn(key.name)}"
+                )
+        except DatabaseError:
+            transaction.savepoint_rollback(sid, using=connection.alias)
+            return []
+        transaction.savepoint_commit(sid, using=connection.alias)
+    return keys
 
 
 def check_foreign_keys(
     connection: BaseDatabaseWrapper,
     restored: Iterable[type[models.Model]],
     violations: list[LoadError] | None = None,
+    dropped: Iterable[ForeignKey] = (),
 ) -> None:
     """Raise :class:`LoadError` for the first row whose foreign key points nowhere.
 
-    The database checks every constraint first, once (on PostgreSQL it would
-    check the deferred ones again at commit otherwise). Only when that check
-    fails are the restored tables searched one foreign key at a time, so that
-    the error names the model, row and field; a violation outside them (a
-    row that pointed at a deleted row) is reported as the database words it.
+    The foreign keys *dropped* for the load are added again, which checks
+    their rows; then the database checks every other constraint, once (on
+    PostgreSQL it would check the deferred ones again at commit otherwise).
+    Only when that fails are the restored tables searched one foreign key at
+    a time, so that the error names the model, row and field; a violation
+    outside them (a row that pointed at a deleted row) is reported as the
+    database words it.
 
     :param violations: when a list (rehearsal), every violation found (up to
-        :data:`SHOWN` per field) is added to it instead of raising.
+        :data:`SHOWN` per field) is added to it instead of raising. The
+        dropped keys are then not added again: a rehearsal rolls back.
     """
+    qn = connection.ops.quote_name
     sid = transaction.savepoint(using=connection.alias)
     try:
+        with connection.cursor() as cursor:
+            for key in dropped:
+                cursor.execute(
+                    f"ALTER TABLE {key.table} ADD CONSTRAINT {qn(key.name)} "
+                    f"{key.definition}"
+                )
         connection.check_constraints()
     except DatabaseError as e:
         transaction.savepoint_rollback(sid, using=connection.alias)

@@ -175,22 +175,27 @@ class TableLoader:
         formatter = self._copy_formatter()
         if formatter is None:
             return params
-        write_row = formatter.write_row
-        chunks = [write_row(row) for row in params]
-        chunks.append(formatter.end())
-        return CopyData(len(params), b"".join(chunks))
+        format_row, transformer = formatter
+        data = bytearray()
+        for row in params:
+            format_row(row, transformer, data)
+        return CopyData(len(params), bytes(data))
 
-    def _copy_formatter(self) -> Any:
-        """Return the driver's formatter of COPY text, or ``None`` where there is none."""
+    def _copy_formatter(self) -> tuple[Callable[..., None], Any] | None:
+        """Return the driver's function that formats a row as COPY text, with its adapters.
+
+        ``None`` where there is none. It is the function that psycopg's own
+        ``write_row()`` calls (in C with psycopg's binary package).
+        """
         if self._inserter() != self._copy:
             return None
         try:
-            from psycopg._copy_base import TextFormatter
+            from psycopg._copy_base import format_row_text
             from psycopg.adapt import Transformer
         except ImportError:  # pragma: no cover - a psycopg without them
             return None
         # The adapters of the connection, read without using the connection.
-        return TextFormatter(Transformer(self.connection.connection))
+        return format_row_text, Transformer(self.connection.connection)
 
     def write(self, params: Sequence[tuple[Any, ...]] | CopyData) -> Exception | None:
         """Write a batch of driver parameters (or :meth:`pack`'s), all or none of them.

@@ -22,7 +22,11 @@ from lino_migrate.format.layout import (
     PERMISSION,
     FileEntry,
 )
-from lino_migrate.restore.checks import check_foreign_keys
+from lino_migrate.restore.checks import (
+    ForeignKey,
+    check_foreign_keys,
+    drop_foreign_keys,
+)
 from lino_migrate.restore.keymaps import ContentTypeIds, PermissionIds
 from lino_migrate.restore.loader import TableLoader, delete_rows
 from lino_migrate.restore.media import MediaReport, MediaRestore
@@ -270,6 +274,8 @@ class _Run:
     #: the number of jobs is the default: start no worker for a small dump
     auto_jobs: bool = False
     kill_at: str | None = field(default_factory=lambda: os.environ.get(KILL_AT))
+    #: the foreign keys dropped for the load, added back by the check (PostgreSQL)
+    dropped_keys: list[ForeignKey] = field(default_factory=list)
 
     def execute(self, hooks: dict[str, Any] | None, ctx: RestoreContext) -> None:
         """Replace the rows, run the hooks, check the constraints."""
@@ -282,6 +288,8 @@ class _Run:
         self.checkpoint("pinned")
         _call_hook(hooks, "before_restore", ctx)
         self.checkpoint("before_restore")
+        # PostgreSQL checks them again, at once, when they are added back.
+        self.dropped_keys = drop_foreign_keys(self.connection, tables)
         delete_rows(self.connection, tables)
         self.say(f"Deleted the rows of {plural(len(tables), 'table')}.")
         self.checkpoint("deleted")
@@ -371,7 +379,9 @@ class _Run:
         for label, count in router.written().items():
             self.report.model(label).written += count
         restored = [t.model for t in self.upgrade.targets.values()]
-        check_foreign_keys(self.connection, restored, self.violations)
+        check_foreign_keys(
+            self.connection, restored, self.violations, self.dropped_keys
+        )
         self.say(f"Checked the constraints of {plural(len(restored), 'model')}.")
         self.checkpoint("checked")
         reset_sequences(self.connection, sequences)

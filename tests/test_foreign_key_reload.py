@@ -1,0 +1,169 @@
+"""PostgreSQL: the foreign keys dropped for the load come back as they were (#16).
+
+A restore on PostgreSQL drops the foreign keys of the restored tables and
+adds them back once the rows are written, which checks them all at once.
+The oracle is ``pg_constraint`` read with plain SQL: after a restore, a
+refused one and a rehearsal, every constraint has its name, definition,
+deferral and validation of before; a dangling key is still named by model,
+row and field. (tests/test_kill_restore.py checks the constraints after a
+restore killed at every checkpoint.)
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connections
+
+from lino_migrate.exceptions import LoadError
+from lino_migrate.restore import restore
+from lino_migrate.restore.checks import drop_foreign_keys
+from tests.conftest import is_postgres
+from tests.dumps import reseal
+from tests.site.data import populate
+from tests.snapshot import assert_same, snapshot
+
+BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
+POSTGRES = pytest.mark.skipif(
+    not is_postgres(),
+    reason="needs PostgreSQL (DJANGO_SETTINGS_MODULE=tests.settings.postgres)",
+)
+
+
+def constraints(alias: str) -> list[tuple[Any, ...]]:
+    """Return every constraint of the database *alias*, as PostgreSQL describes it."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, contype, "
+            "pg_get_constraintdef(oid), condeferrable, condeferred, convalidated "
+            "FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+            "ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
+@pytest.fixture
+def dump_dir(tmp_path: Path) -> Path:
+    """Return a dump of the populated default database; 'other' holds data too."""
+    populate("default")
+    call_command("dump2py", str(tmp_path / "d"), "--noinput", "-v0")
+    populate("other", portable=True)
+    return tmp_path / "d"
+
+
+def _dangle(dump: Path) -> Any:
+    """Point the first book of *dump* to an author that does not exist; return its pk."""
+    path = dump / "library_book.py"
+    text = path.read_text(encoding="utf-8")
+    columns = ast.literal_eval(text.split("COLUMNS = ")[1].split("\n")[0])
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("    ("))
+    row = list(ast.literal_eval(lines[at].strip().rstrip(",")))
+    at_author = columns.index("author_id")
+    # A value of the key's own type (a UUID or an integer), but of no author.
+    row[at_author] = (
+        "99999999-9999-4999-8999-999999999999"
+        if isinstance(row[at_author], str)
+        else 999_999
+    )
+    lines[at] = f"    {tuple(row)!r},"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    reseal(dump, path.name)
+    return row[columns.index("id")]
+
+
+@POSTGRES
+@BOTH
+def test_restore_gives_every_foreign_key_back(dump_dir: Path) -> None:
+    """After a restore the foreign keys are those of before, checked and deferred."""
+    before = constraints("other")
+    foreign = [c for c in before if c[2] == "f"]
+    assert len(foreign) >= 5
+    restore(dump_dir, using="other")
+    assert before == constraints("other")
+    assert_same(snapshot("default"), snapshot("other"))
+
+
+@POSTGRES
+@BOTH
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_dangling_key_is_named_and_keys_stay(dump_dir: Path, jobs: int) -> None:
+    """A key to a missing row names model, row and field; data and keys unchanged."""
+    pk = _dangle(dump_dir)
+    before, rows = constraints("other"), snapshot("other")
+    with pytest.raises(
+        LoadError, match=r"'library\.book' row pk=.* field 'author'"
+    ) as e:
+        restore(dump_dir, using="other", jobs=jobs)
+    assert str(e.value.pk) == str(pk)
+    assert "9999" in str(e.value)
+    assert "which does not exist" in str(e.value)
+    assert before == constraints("other")
+    assert_same(rows, snapshot("other"))
+
+
+@POSTGRES
+@BOTH
+def test_rehearsal_lists_the_dangling_key_and_keeps_the_keys(dump_dir: Path) -> None:
+    """A rehearsal lists what it lists with the keys kept, and rolls back the drop."""
+    pk = _dangle(dump_dir)
+    before, rows = constraints("other"), snapshot("other")
+    report = restore(dump_dir, using="other", simulate=True)
+    found = [(v.model_label, str(v.pk), v.field) for v in report.violations]
+    assert ("library.book", str(pk), "author") in found
+    assert before == constraints("other")
+    assert_same(rows, snapshot("other"))
+    with _refusing_drops("other") as refused:
+        kept = restore(dump_dir, using="other", simulate=True)
+    assert refused
+    assert [str(v) for v in report.violations] == [str(v) for v in kept.violations]
+
+
+@contextmanager
+def _refusing_drops(alias: str) -> Iterator[list[str]]:
+    """Make PostgreSQL refuse to drop a constraint, as for a user who owns no table."""
+    refused: list[str] = []
+
+    def refuse(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "DROP CONSTRAINT" in sql:
+            refused.append(sql)
+            msg = "must be owner of table"
+            raise DatabaseError(msg)
+        return execute(sql, params, many, context)
+
+    with connections[alias].execute_wrapper(refuse):
+        yield refused
+
+
+@POSTGRES
+@BOTH
+def test_keys_that_cannot_be_dropped_are_checked_at_the_end(dump_dir: Path) -> None:
+    """When the keys cannot be dropped they stay, and are still checked."""
+    before = constraints("other")
+    with _refusing_drops("other") as refused:
+        restore(dump_dir, using="other")
+    assert refused
+    assert before == constraints("other")
+    assert_same(snapshot("default"), snapshot("other"))
+    pk = _dangle(dump_dir)
+    with (
+        _refusing_drops("other"),
+        pytest.raises(LoadError, match="field 'author'") as e,
+    ):
+        restore(dump_dir, using="other")
+    assert str(e.value.pk) == str(pk)
+    assert before == constraints("other")
+
+
+@pytest.mark.django_db(databases=["default"])
+def test_no_key_is_dropped_elsewhere() -> None:
+    """Only PostgreSQL drops keys for the load; SQLite checks them at the end."""
+    tables = ["library_book", "library_author"]
+    found = drop_foreign_keys(connections["default"], tables)
+    assert (found != []) == is_postgres()
