@@ -77,6 +77,20 @@ def test_sqlite_datetime_shortcut_agrees_with_django(use_tz: bool) -> None:
                 encode(value)
 
 
+def test_sqlite_boolean_shortcut_agrees_with_django() -> None:
+    """Stored 0 and 1 are encoded as Django reads them; anything else is refused."""
+    connection = _sqlite()
+    encode = dump_encoder(models.BooleanField(), connection)
+    assert encode is not None
+    for value in (0, 1):
+        django = connection.ops.convert_booleanfield_value(value, None, connection)
+        assert type(django) is bool
+        assert django is encode(value)
+    for value in (2, -1, "1", "true", b"\x01"):
+        with pytest.raises(ValueError):  # noqa: PT011
+            encode(value)
+
+
 def test_sqlite_uuid_shortcut_agrees_with_django() -> None:
     """Stored UUID text is encoded as str(uuid.UUID(text)); garbage is refused."""
     encode = dump_encoder(models.UUIDField(), _sqlite())

@@ -135,7 +135,8 @@ def _sqlite_shortcut(
     """Return a faster *convert* for the text SQLite stores, where there is one.
 
     Django stores a datetime as ``'2024-05-01 10:00:00.000001'`` (naive, in
-    the connection's time zone) and a UUID as 32 lower-case hex digits. Such
+    the connection's time zone), a UUID as 32 lower-case hex digits and a
+    boolean as the integer 0 or 1. Such
     a value is encoded directly, to what *convert* returns for it; anything
     else (an offset, other spellings, garbage) still goes through *convert*.
     """
@@ -156,6 +157,18 @@ def _sqlite_shortcut(
         return encode_datetime
     if kind == "DecimalField":
         return _sqlite_decimal_encoder(convert)
+    if kind == "BooleanField":
+
+        def encode_bool(value: Any) -> Any:
+            # What Django's converter makes of the 0 and 1 SQLite stores.
+            if type(value) is int:
+                if value == 1:
+                    return True
+                if value == 0:
+                    return False
+            return convert(value)
+
+        return encode_bool
     if kind == "UUIDField":
         canonical = _HEX_UUID.fullmatch
 

@@ -130,7 +130,44 @@ def row_encoder(
         for label in keys
     ]
     pk_index = info.attnames.index(info.pk[0])
-    return partial(_encode_row, active, generic, info, pk_index)
+    slow = partial(_encode_row, active, generic, info, pk_index)
+    if generic or not active:
+        return slow
+    return _compiled_encoder(len(fields), active, slow)
+
+
+def _compiled_encoder(
+    width: int,
+    active: list[tuple[int, Any]],
+    slow: Callable[[tuple[Any, ...]], tuple[Any, ...]],
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """Return :func:`_encode_row` for one model as a function of its own (#16).
+
+    The function unpacks the row into locals and builds the new tuple in one
+    expression, calling the encoder of each active column unless its value
+    is ``None``: no loop, no list, at about half the cost per row. Its
+    source is made of column numbers only. Any error, or a row of another
+    width, goes to *slow*, the general function, which raises the
+    :class:`EncodeError` that names the model, row and field.
+    """
+    names = [f"c{i}" for i in range(width)]
+    encoders = dict(active)
+    items = [
+        f"None if {name} is None else e{i}({name})" if i in encoders else name
+        for i, name in enumerate(names)
+    ]
+    source = (
+        "def encode(raw):\n"
+        "    try:\n"
+        f"        {', '.join(names)}, = raw\n"
+        f"        return ({', '.join(items)},)\n"
+        "    except Exception:\n"
+        "        return slow(raw)\n"
+    )
+    namespace: dict[str, Any] = {f"e{i}": enc for i, enc in active}
+    namespace["slow"] = slow
+    exec(source, namespace)  # column numbers only, see above
+    return namespace["encode"]  # type: ignore[no-any-return]
 
 
 def _encoder(
