@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import uuid
 from typing import Any
 
 import pytest
 from django.db import models
+from hypothesis import given
+from hypothesis import strategies as st
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 
@@ -75,6 +78,62 @@ def test_sqlite_datetime_shortcut_agrees_with_django(use_tz: bool) -> None:
         for value in BAD_DATETIMES:
             with pytest.raises(ValueError):  # noqa: PT011
                 encode(value)
+
+
+DATES = [
+    "2024-05-01",
+    "0001-01-01",
+    "9999-12-31",
+    "2024-02-29",
+    "20240501",
+    "2024-W01-1",
+]
+BAD_DATES = ["garbage", "", "2024-02-30", "2023-02-29", "2024-13-01", "2024-5-1 x"]
+TIMES = ["10:00:00", "10:00:00.000001", "23:59:59.999999", "10:00", "10", "100000"]
+BAD_TIMES = ["garbage", "", "25:00:00", "10:60:00", "10:00:00.1234567x"]
+
+
+@pytest.mark.parametrize(
+    ("field", "good", "bad"),
+    [
+        (models.DateField(), DATES, BAD_DATES),
+        (models.TimeField(), [*TIMES, "10:00:00+02:00"], BAD_TIMES),
+    ],
+)
+def test_sqlite_date_and_time_shortcuts_agree_with_django(
+    field: Any, good: list[str], bad: list[str]
+) -> None:
+    """Stored date and time text is encoded as Django reads it, then isoformat()."""
+    connection = _sqlite()
+    encode = dump_encoder(field, connection)
+    assert encode is not None
+    convert = (
+        connection.ops.convert_datefield_value
+        if isinstance(field, models.DateField)
+        else connection.ops.convert_timefield_value
+    )
+    for value in good:
+        parsed = convert(value, None, connection)
+        assert parsed is not None, value
+        assert parsed.isoformat() == encode(value), value
+    for value in bad:
+        try:
+            parsed = convert(value, None, connection)
+        except ValueError:
+            parsed = None
+        assert parsed is None, value
+        with pytest.raises(ValueError):  # noqa: PT011
+            encode(value)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_sqlite_decimal_of_a_real_is_decimals_spelling(value: float) -> None:
+    """A REAL in a decimal column is written as Decimal(repr(value)) spells it."""
+    encode = dump_encoder(
+        models.DecimalField(max_digits=30, decimal_places=10), _sqlite()
+    )
+    assert encode is not None
+    assert str(decimal.Decimal(repr(value))) == encode(value)
 
 
 def test_sqlite_boolean_shortcut_agrees_with_django() -> None:

@@ -141,7 +141,8 @@ def _sqlite_shortcut(
     else (an offset, other spellings, garbage) still goes through *convert*.
     """
     if kind == "DateTimeField" and connection.timezone in (None, datetime.UTC):
-        zone = connection.timezone
+        # isoformat() of a datetime in UTC: the naive one's and "+00:00".
+        offset = "" if connection.timezone is None else "+00:00"
         parse = datetime.datetime.fromisoformat
 
         def encode_datetime(value: Any) -> Any:
@@ -151,10 +152,12 @@ def _sqlite_shortcut(
                 except ValueError:
                     return convert(value)
                 if parsed.tzinfo is None:
-                    return parsed.replace(tzinfo=zone).isoformat()
+                    return parsed.isoformat() + offset
             return convert(value)
 
         return encode_datetime
+    if kind in ("DateField", "TimeField"):
+        return _sqlite_date_encoder(kind, convert)
     if kind == "DecimalField":
         return _sqlite_decimal_encoder(convert)
     if kind == "BooleanField":
@@ -182,6 +185,35 @@ def _sqlite_shortcut(
     return convert
 
 
+def _sqlite_date_encoder(
+    kind: str, convert: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """Return the encoder of a SQLite date or time column (#16).
+
+    Django's converters parse the stored text with ``fromisoformat()`` first
+    (``parse_date``, ``parse_time``); when that succeeds (and a time has no
+    offset, which Django's drops), the literal is the ``isoformat()`` of what
+    it gave. Anything else goes through *convert*.
+    """
+    parse = (
+        datetime.date.fromisoformat
+        if kind == "DateField"
+        else datetime.time.fromisoformat
+    )
+
+    def encode(value: Any) -> Any:
+        if type(value) is str:
+            try:
+                parsed = parse(value)
+            except ValueError:
+                return convert(value)
+            if getattr(parsed, "tzinfo", None) is None:
+                return parsed.isoformat()
+        return convert(value)
+
+    return encode
+
+
 def _sqlite_decimal_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Return the encoder of a SQLite decimal column: the number stored, exactly.
 
@@ -199,7 +231,12 @@ def _sqlite_decimal_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], An
         if kind is int:
             return str(value)
         if kind is float:
-            return str(to_decimal(repr(value)))
+            text = repr(value)
+            if "e" in text or "n" in text:
+                # 1e+16, inf, nan: Decimal spells them its own way.
+                return str(to_decimal(text))
+            # Decimal writes digits with a point and no exponent as they are.
+            return text
         return convert(value)
 
     return encode_decimal
