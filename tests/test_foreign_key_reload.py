@@ -110,19 +110,22 @@ def test_dangling_key_is_named_and_keys_stay(dump_dir: Path, jobs: int) -> None:
 
 @POSTGRES
 @BOTH
-def test_rehearsal_lists_the_dangling_key_and_keeps_the_keys(dump_dir: Path) -> None:
-    """A rehearsal lists what it lists with the keys kept, and rolls back the drop."""
+def test_rehearsal_keeps_the_keys_and_refuses_what_a_restore_refuses(
+    dump_dir: Path,
+) -> None:
+    """A rehearsal drops no key (readers go on) and names the row a restore names."""
     pk = _dangle(dump_dir)
     before, rows = constraints("other"), snapshot("other")
-    report = restore(dump_dir, using="other", simulate=True)
+    with _refusing_drops("other") as tried:
+        report = restore(dump_dir, using="other", simulate=True)
+    assert tried == []
     found = [(v.model_label, str(v.pk), v.field) for v in report.violations]
     assert ("library.book", str(pk), "author") in found
     assert before == constraints("other")
     assert_same(rows, snapshot("other"))
-    with _refusing_drops("other") as refused:
-        kept = restore(dump_dir, using="other", simulate=True)
-    assert refused
-    assert [str(v) for v in report.violations] == [str(v) for v in kept.violations]
+    with pytest.raises(LoadError) as e:
+        restore(dump_dir, using="other")
+    assert str(e.value) == str(report.violations[0])
 
 
 @contextmanager

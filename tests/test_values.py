@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from django.db import models
-from hypothesis import given
-from hypothesis import strategies as st
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lino_migrate.dump.encoders import dump_encoder
 from lino_migrate.format.codec import compose, literal_decoder

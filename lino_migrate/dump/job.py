@@ -131,9 +131,20 @@ def row_encoder(
     ]
     pk_index = info.attnames.index(info.pk[0])
     slow = partial(_encode_row, active, generic, info, pk_index)
-    if generic or not active:
+    if not active:
         return slow
-    return _compiled_encoder(len(fields), active, slow)
+    encode = _compiled_encoder(len(fields), active, slow)
+    if not generic:
+        return encode
+
+    def encode_generic(raw: tuple[Any, ...]) -> tuple[Any, ...]:
+        row = encode(raw)
+        for ct, oid, own_key, _mapping in generic:
+            if row[ct] == own_key and row[oid] is not None:
+                return slow(raw)  # an object id to turn into its natural key
+        return row
+
+    return encode_generic
 
 
 def _compiled_encoder(

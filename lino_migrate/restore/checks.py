@@ -12,7 +12,8 @@ fails, is refused or is killed, the transaction rolls back and the keys are
 as they were. Meanwhile the tables are locked against readers too
 (``ALTER TABLE`` takes an ``ACCESS EXCLUSIVE`` lock). Where the keys cannot
 be dropped (the database user does not own the tables), they stay and are
-checked at the end as on other databases.
+checked at the end as on other databases. A rehearsal (``--simulate``) keeps
+them too: it locks out writers only, as it may run on a site in use.
 """
 
 from __future__ import annotations

@@ -288,8 +288,10 @@ class _Run:
         self.checkpoint("pinned")
         _call_hook(hooks, "before_restore", ctx)
         self.checkpoint("before_restore")
-        # PostgreSQL checks them again, at once, when they are added back.
-        self.dropped_keys = drop_foreign_keys(self.connection, tables)
+        if self.violations is None:
+            # PostgreSQL checks them again, at once, when they are added back.
+            # A rehearsal keeps them: it locks out writers only, not readers.
+            self.dropped_keys = drop_foreign_keys(self.connection, tables)
         delete_rows(self.connection, tables)
         self.say(f"Deleted the rows of {plural(len(tables), 'table')}.")
         self.checkpoint("deleted")
