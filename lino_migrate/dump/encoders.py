@@ -135,8 +135,8 @@ def _sqlite_shortcut(
     """Return a faster *convert* for the text SQLite stores, where there is one.
 
     Django stores a datetime as ``'2024-05-01 10:00:00.000001'`` (naive, in
-    the connection's time zone), a UUID as 32 lower-case hex digits and a
-    boolean as the integer 0 or 1. Such
+    the connection's time zone), a date or time as ISO text, a UUID as 32
+    lower-case hex digits and a boolean as the integer 0 or 1. Such
     a value is encoded directly, to what *convert* returns for it; anything
     else (an offset, other spellings, garbage) still goes through *convert*.
     """

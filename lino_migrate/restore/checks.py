@@ -37,6 +37,7 @@ class ForeignKey:
 
     #: the table, as PostgreSQL names it in SQL (``regclass``)
     table: str
+    #: the name of the constraint, quoted for SQL (``quote_ident``)
     name: str
     #: ``FOREIGN KEY (...) REFERENCES ...``, from ``pg_get_constraintdef``
     definition: str
@@ -56,7 +57,8 @@ def drop_foreign_keys(
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+            "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
+            "pg_get_constraintdef(c.oid) "
             "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY("
             "SELECT to_regclass(t) FROM unnest(%s::text[]) t) ORDER BY 1, 2",
             [[qn(table) for table in tables]],
@@ -65,9 +67,7 @@ def drop_foreign_keys(
         sid = transaction.savepoint(using=connection.alias)
         try:
             for key in keys:
-                cursor.execute(
-                    f"ALTER TABLE {key.table} DROP CONSTRAINT {qn(key.name)}"
-                )
+                cursor.execute(f"ALTER TABLE {key.table} DROP CONSTRAINT {key.name}")
         except DatabaseError:
             transaction.savepoint_rollback(sid, using=connection.alias)
             return []
@@ -92,16 +92,17 @@ def check_foreign_keys(
     database words it.
 
     :param violations: when a list (rehearsal), every violation found (up to
-        :data:`SHOWN` per field) is added to it instead of raising. The
-        dropped keys are then not added again: a rehearsal rolls back.
+        :data:`SHOWN` per field) is added to it instead of raising.
+    :param dropped: what :func:`drop_foreign_keys` dropped (a rehearsal
+        drops none); when a check fails they are not added back, since the
+        transaction then rolls back.
     """
-    qn = connection.ops.quote_name
     sid = transaction.savepoint(using=connection.alias)
     try:
         with connection.cursor() as cursor:
             for key in dropped:
                 cursor.execute(
-                    f"ALTER TABLE {key.table} ADD CONSTRAINT {qn(key.name)} "
+                    f"ALTER TABLE {key.table} ADD CONSTRAINT {key.name} "
                     f"{key.definition}"
                 )
         connection.check_constraints()
