@@ -147,15 +147,16 @@ def test_a_failing_worker_ends_the_dump(
     target = tmp_path / "d"
     _dump(target, "--max-row-count", "2", "--jobs", "1")
     before = _files(target)
-    main, write_file = os.getpid(), FileWriter.write_file
+    main, write_batches = os.getpid(), FileWriter.write_batches
 
-    def failing(self: FileWriter, info: Any, number: int, rows: Any) -> Any:
+    def failing(self: FileWriter, info: Any, number: int, batches: Any) -> Any:
         if os.getpid() != main and info.label == "library.author" and number == 2:
             msg = "boom"
             raise RuntimeError(msg)
-        return write_file(self, info, number, rows)
+        return write_batches(self, info, number, batches)
 
-    monkeypatch.setattr(FileWriter, "write_file", failing)
+    # A worker writes the batches it receives (the reader writes by rows).
+    monkeypatch.setattr(FileWriter, "write_batches", failing)
     expected = (
         r"A worker process of --jobs failed to write 'library_author_2.py' of "
         r"'library.author': RuntimeError: boom\. Nothing was written, and a "

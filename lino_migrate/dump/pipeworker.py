@@ -44,17 +44,17 @@ class _DroppedError(Exception):
 
 @dataclass
 class _Rows:
-    """The rows of one data file, received from the reading process and encoded."""
+    """The rows of one data file from the reading process, encoded, in batches."""
 
     tasks: Connection
     encode: Encoder
     ended: bool = False
 
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
         while not self.ended:
             message = unpack(self.tasks.recv_bytes())
             if message[0] == "rows":
-                yield from map(self.encode, message[1])
+                yield list(map(self.encode, message[1]))
                 continue
             self.ended = True
             if message[0] != "end":
@@ -128,7 +128,7 @@ def _write_file(
     if _KILL_AT is not None:
         _kill_at(name, _KILL_AT)
     try:
-        entry = writer.write_file(info, number, rows)
+        entry = writer.write_batches(info, number, rows)
     except _DroppedError:
         _remove(writer, name)
         return "aborted", None

@@ -61,14 +61,26 @@ class FileWriter:
         A worker process of ``--jobs`` writes one file at a time (#16); the
         file is not added to :attr:`entries`.
         """
+        chunk = iter(rows)
+        return self.write_batches(
+            info, number, iter(lambda: list(islice(chunk, WRITE_BATCH)), [])
+        )
+
+    def write_batches(
+        self, info: ModelInfo, number: int, batches: Iterable[list[tuple[Any, ...]]]
+    ) -> FileEntry:
+        """Write data file *number* of *info*'s model from *batches* of rows.
+
+        What :meth:`write_file` does, for rows that come in lists already (a
+        worker of ``--jobs`` receives them so, #16).
+        """
         name = self.file_name(info, number)
         header = data_header(info).encode()
         digest = hashlib.sha256(header)
         count = 0
-        chunk = iter(rows)
         with self._open(name) as out:
             out.write(header)
-            while batch := list(islice(chunk, WRITE_BATCH)):
+            for batch in batches:
                 data = "".join([f"    {row!r},\n" for row in batch]).encode()
                 digest.update(data)
                 out.write(data)

@@ -27,7 +27,6 @@ from lino_migrate.format.media import BLOCK, MEDIA_DIRECTORY, read_media
 from lino_migrate.restore.reader import DumpMeta
 from lino_migrate.restore.safe import copied_code_warnings
 from lino_migrate.restore.source import script_text
-from lino_migrate.rewrite.restore_script import replace_metadata
 from lino_migrate.versions import app_versions
 
 __all__ = ["KEEP", "copy_media", "output_compression", "write_script"]
@@ -82,6 +81,10 @@ def write_script(
 
     :return: the warnings: code copied from the old one, metadata not replaced.
     """
+    # Imported here: libcst takes 0.3 s to import, which every dump2py, run
+    # and restoredump would pay for nothing (they import this module).
+    from lino_migrate.rewrite.restore_script import replace_metadata
+
     # script_text() reads bytes: universal newlines would turn CRLF into LF.
     source = script_text(meta.source, meta.script_name)
     copied = copied_code_warnings(meta.script, source)
