@@ -243,12 +243,11 @@ def test_a_rehearsal_with_workers_lists_the_same_rows(
         assert before == database_state("other")
 
 
-def test_a_file_changed_after_the_check_is_refused_by_the_workers(
-    valid: Path, tmp_path: Path, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A data file that no longer matches its checksum when read is refused."""
-    dump = _copy(valid, tmp_path, lambda d: None)
-    # The check before the restore passes; the file is changed after it.
+def change_after_check(dump: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Let the restore's check of *dump* pass, then change ``library_author.py``.
+
+    :return: the file changed.
+    """
     changed = dump / "library_author.py"
     verify = reader.verify_files
 
@@ -260,6 +259,15 @@ def test_a_file_changed_after_the_check_is_refused_by_the_workers(
     monkeypatch.setattr(
         "lino_migrate.restore.restorer.verify_files", verify_then_change
     )
+    return changed
+
+
+def test_a_file_changed_after_the_check_is_refused_by_the_workers(
+    valid: Path, tmp_path: Path, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data file that no longer matches its checksum when read is refused."""
+    dump = _copy(valid, tmp_path, lambda d: None)
+    change_after_check(dump, monkeypatch)
     with django_db_blocker.unblock():
         before = database_state("other")
         outcome = _outcome(dump, 2)

@@ -28,6 +28,7 @@ from tests.test_restore_jobs import (
     _copy,
     _outcome,
     _restore,
+    change_after_check,
     valid,
 )
 
@@ -228,17 +229,7 @@ def test_a_migrated_file_changed_after_the_check_is_refused(
 ) -> None:
     """Workers that cannot read a migrated file on: this process meets the error."""
     dump = _copy(valid, tmp_path, _older)
-    changed = dump / "library_author.py"
-    verify = reader.verify_files
-
-    def verify_then_change(*args: Any, **kwargs: Any) -> list[str]:
-        found = verify(*args, **kwargs)
-        changed.write_text(changed.read_text().replace("    (1, ", "    (9999, "))
-        return found
-
-    monkeypatch.setattr(
-        "lino_migrate.restore.restorer.verify_files", verify_then_change
-    )
+    change_after_check(dump, monkeypatch)
     registry = _registry(_shout(tmp_path / "calls"), parallel=True)
     with django_db_blocker.unblock():
         before = database_state("other")

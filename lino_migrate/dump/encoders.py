@@ -143,21 +143,11 @@ def _sqlite_shortcut(
     if kind == "DateTimeField" and connection.timezone in (None, datetime.UTC):
         # isoformat() of a datetime in UTC: the naive one's and "+00:00".
         offset = "" if connection.timezone is None else "+00:00"
-        parse = datetime.datetime.fromisoformat
-
-        def encode_datetime(value: Any) -> Any:
-            if type(value) is str:
-                try:
-                    parsed = parse(value)
-                except ValueError:
-                    return convert(value)
-                if parsed.tzinfo is None:
-                    return parsed.isoformat() + offset
-            return convert(value)
-
-        return encode_datetime
-    if kind in ("DateField", "TimeField"):
-        return _sqlite_date_encoder(kind, convert)
+        return _iso_encoder(datetime.datetime.fromisoformat, convert, offset)
+    if kind == "DateField":
+        return _iso_encoder(datetime.date.fromisoformat, convert)
+    if kind == "TimeField":
+        return _iso_encoder(datetime.time.fromisoformat, convert)
     if kind == "DecimalField":
         return _sqlite_decimal_encoder(convert)
     if kind == "BooleanField":
@@ -185,21 +175,17 @@ def _sqlite_shortcut(
     return convert
 
 
-def _sqlite_date_encoder(
-    kind: str, convert: Callable[[Any], Any]
+def _iso_encoder(
+    parse: Callable[[str], Any], convert: Callable[[Any], Any], offset: str = ""
 ) -> Callable[[Any], Any]:
-    """Return the encoder of a SQLite date or time column (#16).
+    """Return the encoder of a SQLite datetime, date or time column (#16).
 
     Django's converters parse the stored text with ``fromisoformat()`` first
-    (``parse_date``, ``parse_time``); when that succeeds (and a time has no
-    offset, which Django's drops), the literal is the ``isoformat()`` of what
-    it gave. Anything else goes through *convert*.
+    (``parse_datetime``, ``parse_date``, ``parse_time``). When that succeeds
+    without an offset, the literal is the ``isoformat()`` of what it gave,
+    with *offset*: ``"+00:00"`` for a datetime of a connection in UTC, as
+    Django makes it aware. Anything else goes through *convert*.
     """
-    parse = (
-        datetime.date.fromisoformat
-        if kind == "DateField"
-        else datetime.time.fromisoformat
-    )
 
     def encode(value: Any) -> Any:
         if type(value) is str:
@@ -208,7 +194,7 @@ def _sqlite_date_encoder(
             except ValueError:
                 return convert(value)
             if getattr(parsed, "tzinfo", None) is None:
-                return parsed.isoformat()
+                return parsed.isoformat() + offset
         return convert(value)
 
     return encode
