@@ -43,6 +43,10 @@ def _steps(result: EngineResult) -> list[tuple[str, str]]:
         ("pg_dump", "pg_dump -Fc"),
         *restores,
         ("restore_transform", "run restore.py + 1 row transform"),
+        (
+            "restore_transform_parallel",
+            f"  the same, parallel=True, --jobs {max(result.jobs)}",
+        ),
         ("loaddata", "loaddata"),
         ("raw_write", "raw write: executemany"),
         ("raw_copy", "raw write: COPY"),

@@ -228,6 +228,34 @@ def measure_transform(server: Server, source: str, rows: int) -> Measurement:
     return replace(restore, name="restore + row transform", note=checked)
 
 
+def measure_transform_parallel(
+    server: Server, source: str, rows: int, jobs: int
+) -> Measurement:
+    """Measure the restore of :func:`measure_transform` with its row functions
+    declared ``parallel=True`` (``BENCH_PARALLEL=1``) and ``--jobs`` *jobs*.
+
+    It restores the dump that :func:`measure_transform` wrote, and checks the
+    values the same way (#16).
+    """
+    tag = "transform-parallel"
+    name = f"restore + row transform, parallel, --jobs {jobs}"
+    directory = server.work / "dump-transform"
+    env = {"BENCH_APP_VERSION": RESTORE_VERSION, "BENCH_PARALLEL": "1"}
+    try:
+        target, restore = _restore(
+            server, directory, rows, tag, "--jobs", str(jobs), **env
+        )
+    except BenchError as e:  # a tree without parallel=True or --jobs
+        reason = str(e).strip().split("\n")[0]
+        say(f"{name} did not run in this tree: {reason}")
+        return Measurement(name, rows=rows, note=f"not supported: {reason}")
+    check_same(server, source, target, "the restore with parallel row functions")
+    checked = _check_values(server, source, target, transformed=True)
+    say(checked)
+    server.drop(target)
+    return replace(restore, name=name, note=checked)
+
+
 def measure_upgradedump(
     server: Server, source: str, rows: int, tag: str
 ) -> Measurement:
@@ -343,6 +371,10 @@ def _measure_all(
     """Run the steps of the full size once; return them by key."""
     found = measure_ours(server, source, rows, "full", args.jobs, args.jobs_explicit)
     found["restore_transform"] = measure_transform(server, source, rows)
+    if max(args.jobs) > 1:
+        found["restore_transform_parallel"] = measure_transform_parallel(
+            server, source, rows, max(args.jobs)
+        )
     found[STEP_KEY] = measure_upgradedump(server, source, rows, "full")
     found.update(measure_raw(server, source))
     if server.engine == "postgres":

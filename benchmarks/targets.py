@@ -146,6 +146,9 @@ def _time_targets(result: EngineResult) -> list[Target]:
              "<=", limit, f"goal of {issue}")
         for issue, limit in TRANSFORM_GOALS
     ]  # fmt: skip
+    if max(result.jobs) > 1:
+        name = f"row transform: parallel, --jobs {max(result.jobs)} (speedup)"
+        specs.append(Spec(name, "restore_transform", "restore_transform_parallel"))
     found = []
     for spec in specs:
         value, net = _ratio(result, spec.top, spec.bottom)

@@ -5,10 +5,15 @@ dumps at ``BENCH_APP_VERSION=1.0`` and restores at ``1.1``, so that this
 migrator runs on every bench row. Release 1.0 of an app does not have the
 migrator of 1.1 yet, and a migrator above the current version is a planning
 error: it is registered only when the bench app is at 1.1 or later. The plain
-dump and restore, at the default 1.0, run no migrator.
+dump and restore, at the default 1.0, run no migrator. With
+``BENCH_PARALLEL=1`` the row functions are declared ``parallel=True``, so
+that a restore with ``--jobs`` runs them in its workers (#16).
 """
 
 from __future__ import annotations
+
+import os
+from typing import Any
 
 from django.apps import apps
 from packaging.version import Version
@@ -22,8 +27,12 @@ __all__ = ["to_1_1"]
 
 def to_1_1(m: Migration) -> None:
     """Change one value in every row of every bench model (for the benchmark)."""
+    # Passed only when asked: a tree older than #16 has no such keyword.
+    parallel: dict[str, Any] = (
+        {"parallel": True} if os.environ.get("BENCH_PARALLEL") == "1" else {}
+    )
     for change in CHANGES:
-        m.rows(change.label)(row_function(change))
+        m.rows(change.label, **parallel)(row_function(change))
 
 
 if app_version(apps.get_app_config("bench")) >= Version(RESTORE_VERSION):
