@@ -122,8 +122,8 @@ def dump(
     :param jobs: the worker processes of the dump, or ``"auto"`` (the cores,
         at most 4, where they pay off): on SQLite, this process reads and
         they encode and write the data files of the big tables
-        (:mod:`lino_migrate.dump.pipeline`, #16); on PostgreSQL ``jobs - 1``
-        of them read tables in this process's snapshot
+        (:mod:`lino_migrate.dump.pipeline`, #16); on PostgreSQL they read
+        tables in this process's snapshot, as this process does
         (:mod:`lino_migrate.dump.parallel`). The files are the same.
     :param progress: called as ``progress(message, level)``.
     :param advance: called as ``advance(label, rows)`` when a model starts

@@ -60,7 +60,7 @@ AUTO_MIN_BYTES = 64 << 20
 def shares_snapshot(
     jobs: int, connection: BaseDatabaseWrapper, tables: list[str], *, auto: bool
 ) -> bool:
-    """Return whether a dump with *jobs* processes uses the readers of this module.
+    """Return whether a dump with *jobs* workers uses the readers of this module.
 
     On PostgreSQL they are faster than the pipeline, whose one reading
     process spends most of its time in the driver's conversion of values
@@ -105,8 +105,9 @@ def dump_in_parallel(
     """Return the outcome of dumping each of *models_*, in their order.
 
     Must run inside the read transaction of *connection*, whose snapshot the
-    ``jobs - 1`` worker processes import; this process dumps models too, in
-    that transaction.
+    *jobs* worker processes import; this process dumps models too, in that
+    transaction. (Before #16, *jobs* counted this process too: ``--jobs N``
+    now means N workers beside it, as for the restore and on SQLite.)
 
     :raises LinoMigrateError: with the worker's message when a model fails.
     """
@@ -118,8 +119,8 @@ def dump_in_parallel(
     # database connections.
     context = multiprocessing.get_context("spawn")
     setup = (job, snapshot, os.getpid())
-    with ProcessPoolExecutor(jobs - 1, context, _start_worker, setup) as pool:
-        dispatcher = _Dispatcher(job, list(models_), sizes, pool, jobs - 1)
+    with ProcessPoolExecutor(jobs, context, _start_worker, setup) as pool:
+        dispatcher = _Dispatcher(job, list(models_), sizes, pool, jobs)
         try:
             return dispatcher.run()
         except BaseException:

@@ -81,10 +81,10 @@ class Command(InterruptibleCommand):
         )  # fmt: skip
         parser.add_argument(
             "--jobs", "-j", default=AUTO, metavar="N",
-            help="Encode values in N processes: on SQLite N workers write the "
-            "big tables that this one reads; on PostgreSQL this one and N-1 "
-            f"workers read in one snapshot. {AUTO!r} (default): the cores, at "
-            f"most {MAX_DEFAULT_JOBS}, where it pays off; 1: this one alone.",
+            help="Encode values in N worker processes: on SQLite they write the "
+            "big tables that this one reads; on PostgreSQL they read tables in "
+            f"this one's snapshot, as it does. {AUTO!r} (default): the cores, "
+            f"at most {MAX_DEFAULT_JOBS}, where it pays off; 1: this one alone.",
         )  # fmt: skip
         parser.add_argument(
             "--database", default=DEFAULT_DB_ALIAS, choices=tuple(connections),
