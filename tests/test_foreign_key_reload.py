@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError, connections
 
 from lino_migrate.exceptions import LoadError
@@ -26,8 +25,10 @@ from lino_migrate.restore import restore
 from lino_migrate.restore.checks import drop_foreign_keys
 from tests.conftest import is_postgres
 from tests.dumps import reseal
-from tests.site.data import populate
 from tests.snapshot import assert_same, snapshot
+from tests.test_value_checks import dump_dir
+
+__all__ = ["dump_dir"]
 
 BOTH = pytest.mark.django_db(transaction=True, databases=["default", "other"])
 POSTGRES = pytest.mark.skipif(
@@ -46,15 +47,6 @@ def constraints(alias: str) -> list[tuple[Any, ...]]:
             "ORDER BY 1, 2"
         )
         return cursor.fetchall()
-
-
-@pytest.fixture
-def dump_dir(tmp_path: Path) -> Path:
-    """Return a dump of the populated default database; 'other' holds data too."""
-    populate("default")
-    call_command("dump2py", str(tmp_path / "d"), "--noinput", "-v0")
-    populate("other", portable=True)
-    return tmp_path / "d"
 
 
 def _dangle(dump: Path) -> Any:
