@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import DatabaseError, connections
 
 from lino_migrate.exceptions import LoadError
@@ -162,3 +163,22 @@ def test_no_key_is_dropped_elsewhere() -> None:
     tables = ["library_book", "library_author"]
     found = drop_foreign_keys(connections["default"], tables)
     assert (found != []) == is_postgres()
+
+
+@POSTGRES
+@pytest.mark.django_db(databases=["default"])
+def test_a_key_not_validated_is_kept() -> None:
+    """A key made NOT VALID checks new rows only if kept: it is not dropped."""
+    book = apps.get_model("library", "Book")
+    field = book._meta.get_field("author")
+    table, target = book._meta.db_table, field.target_field  # type: ignore[union-attr]
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT book_author_unchecked "
+            f"FOREIGN KEY ({field.column}) REFERENCES "  # type: ignore[union-attr]
+            f"{target.model._meta.db_table} ({target.column}) NOT VALID"
+        )
+    dropped = drop_foreign_keys(connections["default"], [table])
+    assert dropped
+    assert "book_author_unchecked" not in [key.name for key in dropped]
+    assert "book_author_unchecked" in [c[1] for c in constraints("default")]

@@ -50,7 +50,9 @@ def drop_foreign_keys(
 
     Call it inside the restore's transaction and pass what it returns to
     :func:`check_foreign_keys`. Elsewhere, or when PostgreSQL refuses to
-    drop them (the user does not own a table), nothing is dropped.
+    drop them (the user does not own a table), nothing is dropped. A key
+    created ``NOT VALID`` is kept: added back, it would check no row, where
+    kept it checks the rows written.
     """
     if connection.vendor != "postgresql":
         return []
@@ -59,7 +61,8 @@ def drop_foreign_keys(
         cursor.execute(
             "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
             "pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY("
+            "FROM pg_constraint c WHERE c.contype = 'f' AND c.convalidated "
+            "AND c.conrelid = ANY("
             "SELECT to_regclass(t) FROM unnest(%s::text[]) t) ORDER BY 1, 2",
             [[qn(table) for table in tables]],
         )
