@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def data_files(directory: Path) -> dict[str, bytes]:
@@ -37,3 +40,27 @@ def reseal(directory: Path, name: str) -> None:
     text, count = pattern.subn(lambda m: m.group(1) + digest + m.group(3), text)
     assert count == 1, f"{name} not found in FILES"
     script.write_text(text, encoding="utf-8")
+
+
+def edit_first_row(
+    directory: Path, name: str, column: str, new: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """Set *column* of the first row of data file *name* to ``new(old value)``.
+
+    The file is resealed (:func:`reseal`). The oracle is Python's own
+    :func:`ast.literal_eval`, not the dump reader.
+
+    :return: the row as it was, by column.
+    """
+    path = directory / name
+    text = path.read_text(encoding="utf-8")
+    columns = ast.literal_eval(text.split("COLUMNS = ")[1].split("\n")[0])
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("    ("))
+    row = list(ast.literal_eval(lines[at].strip().rstrip(",")))
+    old = dict(zip(columns, row, strict=True))
+    row[columns.index(column)] = new(old[column])
+    lines[at] = f"    {tuple(row)!r},"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    reseal(directory, name)
+    return old

@@ -11,7 +11,6 @@ restore killed at every checkpoint.)
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,7 @@ from lino_migrate.exceptions import LoadError
 from lino_migrate.restore import restore
 from lino_migrate.restore.checks import drop_foreign_keys
 from tests.conftest import is_postgres
-from tests.dumps import reseal
+from tests.dumps import edit_first_row
 from tests.snapshot import assert_same, snapshot
 from tests.test_value_checks import dump_dir
 
@@ -52,23 +51,14 @@ def constraints(alias: str) -> list[tuple[Any, ...]]:
 
 def _dangle(dump: Path) -> Any:
     """Point the first book of *dump* to an author that does not exist; return its pk."""
-    path = dump / "library_book.py"
-    text = path.read_text(encoding="utf-8")
-    columns = ast.literal_eval(text.split("COLUMNS = ")[1].split("\n")[0])
-    lines = text.split("\n")
-    at = next(i for i, line in enumerate(lines) if line.startswith("    ("))
-    row = list(ast.literal_eval(lines[at].strip().rstrip(",")))
-    at_author = columns.index("author_id")
-    # A value of the key's own type (a UUID or an integer), but of no author.
-    row[at_author] = (
-        "99999999-9999-4999-8999-999999999999"
-        if isinstance(row[at_author], str)
-        else 999_999
-    )
-    lines[at] = f"    {tuple(row)!r},"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    reseal(dump, path.name)
-    return row[columns.index("id")]
+
+    def nowhere(old: Any) -> Any:
+        # A value of the key's own type (a UUID or an integer), but of no author.
+        return (
+            "99999999-9999-4999-8999-999999999999" if isinstance(old, str) else 999_999
+        )
+
+    return edit_first_row(dump, "library_book.py", "author_id", nowhere)["id"]
 
 
 @POSTGRES

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from lino_migrate.exceptions import ChecksumError, DumpFormatError, LoadError
 from lino_migrate.restore import restore
-from tests.dumps import reseal
+from tests.dumps import edit_first_row, reseal
 from tests.site.data import populate
 from tests.site.library.models import Genre
 from tests.snapshot import assert_same, snapshot
@@ -66,17 +66,7 @@ def test_unique_violation_in_last_file_rolls_back(dump_dir: Path) -> None:
 def test_dangling_foreign_key_rolls_back(dump_dir: Path) -> None:
     """A foreign key to a missing row names model, row and field; nothing changes."""
     before = snapshot("other")
-    path = dump_dir / "library_book.py"
-    text = path.read_text(encoding="utf-8")
-    columns = ast.literal_eval(text.split("COLUMNS = ")[1].split("\n")[0])
-    index = columns.index("author_id")
-    lines = text.split("\n")
-    row_at = next(i for i, line in enumerate(lines) if line.startswith("    ("))
-    row = list(ast.literal_eval(lines[row_at].strip().rstrip(",")))
-    row[index] = "no-such-author"
-    lines[row_at] = f"    {tuple(row)!r},"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    reseal(dump_dir, path.name)
+    edit_first_row(dump_dir, "library_book.py", "author_id", lambda _: "no-such-author")
     with pytest.raises(LoadError, match=r"'library\.book' row pk=.* field 'author'"):
         restore(dump_dir, using="other")
     assert_same(before, snapshot("other"))

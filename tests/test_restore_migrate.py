@@ -8,7 +8,6 @@ exist are read from the database catalogue.
 
 from __future__ import annotations
 
-import ast
 import builtins
 import json
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from lino_migrate.exceptions import (
 from lino_migrate.restore import schema_setup
 from lino_migrate.restore.restorer import restore
 from tests.conftest import POPULATED, VariantSite, is_postgres, never_migrated
-from tests.dumps import reseal
+from tests.dumps import edit_first_row
 from tests.site.data import populate
 from tests.snapshot import assert_same, snapshot
 
@@ -195,16 +194,7 @@ def test_a_failed_restore_keeps_the_schema_and_says_so(
     dump_dir: Path, make_database: Any
 ) -> None:
     """A row refused after migrate: rows rolled back, tables kept, message says so."""
-    path = dump_dir / "library_book.py"
-    text = path.read_text(encoding="utf-8")
-    columns = ast.literal_eval(text.split("COLUMNS = ")[1].split("\n")[0])
-    lines = text.split("\n")
-    at = next(i for i, line in enumerate(lines) if line.startswith("    ("))
-    row = list(ast.literal_eval(lines[at].strip().rstrip(",")))
-    row[columns.index("author_id")] = "no-such-author"
-    lines[at] = f"    {tuple(row)!r},"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    reseal(dump_dir, path.name)
+    edit_first_row(dump_dir, "library_book.py", "author_id", lambda _: "no-such-author")
     site = never_migrated(make_database)
     with site.connected() as alias, pytest.raises(SchemaKeptError) as error:
         restore(dump_dir, using=alias, migrate=True)
