@@ -96,7 +96,7 @@ def parse_rows(lines: list[str]) -> list[Any]:
     start, misses = 0, 0
     while start < len(lines):
         try:
-            values += _parse_json(lines[start:])
+            values += _parse_json(lines[start:], text if start == 0 else None)
             return values
         except (ValueError, RecursionError) as e:
             # The decoder stops at the first line it cannot read: the lines
@@ -121,15 +121,17 @@ _MAX_MISSES = 8
 _decode = json.JSONDecoder().decode
 
 
-def _parse_json(lines: list[str]) -> list[Any]:
+def _parse_json(lines: list[str], text: str | None = None) -> list[Any]:
     """Return the values of *lines*, read as JSON and checked against repr().
 
+    :param text: the *lines* joined by newlines, when the caller has them.
     :raises ValueError: (a :class:`json.JSONDecodeError` with the line
         number) when the lines do not form a JSON array.
     """
     if not lines:
         return []
-    text = "\n".join(lines)
+    if text is None:
+        text = "\n".join(lines)
     array = (
         text.replace('"', '\\"')
         .replace("'", '"')
