@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,27 @@ def data_files(directory: Path) -> dict[str, bytes]:
     return {
         p.name: p.read_bytes() for p in directory.iterdir() if p.name != "restore.py"
     }
+
+
+def dump_files(path: Path) -> dict[str, bytes]:
+    """Return every file of a dump directory or archive; restore.py without its date."""
+    if path.is_dir():
+        found = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
+        found["restore.py"] = restore_script_body(path).encode()
+        return found
+    with tarfile.open(path) as tar:
+        found = {
+            # Without the top directory, which is named after the archive.
+            m.name.partition("/")[2]: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in tar.getmembers()
+            if m.isfile()
+        }
+    if "restore.py" in found:
+        lines = found["restore.py"].split(b"\n")
+        found["restore.py"] = b"\n".join(
+            line for line in lines if not line.startswith((b"# Generated", b"CREATED"))
+        )
+    return found
 
 
 def restore_script_body(directory: Path) -> str:

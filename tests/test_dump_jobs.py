@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import tarfile
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -30,7 +29,7 @@ from lino_migrate.dump.parallel import PIPELINE_ON_POSTGRES
 from lino_migrate.dump.writer import FileWriter
 from lino_migrate.workers import default_jobs
 from tests.conftest import MANAGE, POPULATED, Site, is_postgres
-from tests.dumps import restore_script_body
+from tests.dumps import dump_files
 from tests.processes import alive, children, processes_with, until
 from tests.site.data import populate
 from tests.site.library.models import Author
@@ -43,27 +42,6 @@ def _dump(target: Path, *args: str) -> str:
     out = StringIO()
     call_command("dump2py", str(target), "--noinput", *args, stdout=out, stderr=out)
     return out.getvalue()
-
-
-def _files(path: Path) -> dict[str, bytes]:
-    """Return every file of a dump directory or archive; restore.py without its date."""
-    if path.is_dir():
-        found = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
-        found["restore.py"] = restore_script_body(path).encode()
-        return found
-    with tarfile.open(path) as tar:
-        found = {
-            # Without the top directory, which is named after the archive.
-            m.name.partition("/")[2]: tar.extractfile(m).read()  # type: ignore[union-attr]
-            for m in tar.getmembers()
-            if m.isfile()
-        }
-    if "restore.py" in found:
-        lines = found["restore.py"].split(b"\n")
-        found["restore.py"] = b"\n".join(
-            line for line in lines if not line.startswith((b"# Generated", b"CREATED"))
-        )
-    return found
 
 
 @pytest.fixture
@@ -109,11 +87,11 @@ def test_jobs_write_the_files_of_one_process(
     assert 2 == len(forks)
     _dump(tmp_path / "auto", *args)
     assert 2 + default_jobs() == len(forks)
-    one = _files(tmp_path / f"one{suffix}")
+    one = dump_files(tmp_path / f"one{suffix}")
     assert len(one) > 20
     assert any(name.startswith("kitchen_sample_3.py") for name in one)
-    assert one == _files(tmp_path / f"two{suffix}")
-    assert one == _files(tmp_path / f"auto{suffix}")
+    assert one == dump_files(tmp_path / f"two{suffix}")
+    assert one == dump_files(tmp_path / f"auto{suffix}")
 
 
 @DB
@@ -134,8 +112,8 @@ def test_small_tables_need_no_worker(
     )
     _dump(tmp_path / "one", "--jobs", "1", "--max-row-count", "2000")
     _dump(tmp_path / "two", "--jobs", "2", "--max-row-count", "2000")
-    assert "library_author_3.py" in _files(tmp_path / "two")
-    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    assert "library_author_3.py" in dump_files(tmp_path / "two")
+    assert dump_files(tmp_path / "one") == dump_files(tmp_path / "two")
 
 
 @DB
@@ -146,7 +124,7 @@ def test_a_failing_worker_ends_the_dump(
     populate("default")
     target = tmp_path / "d"
     _dump(target, "--max-row-count", "2", "--jobs", "1")
-    before = _files(target)
+    before = dump_files(target)
     main, write_batches = os.getpid(), FileWriter.write_batches
 
     def failing(self: FileWriter, info: Any, number: int, batches: Any) -> Any:
@@ -164,7 +142,7 @@ def test_a_failing_worker_ends_the_dump(
     )
     with pytest.raises(CommandError, match=expected):
         _dump(target, "--max-row-count", "2", "--jobs", "2", "--overwrite")
-    assert before == _files(target)
+    assert before == dump_files(target)
     assert ["d"] == _leftovers(tmp_path)
 
 
@@ -198,9 +176,9 @@ def test_an_unwritable_value_in_a_worker(tmp_path: Path, forks: list[int]) -> No
     assert [] == _leftovers(tmp_path)
     _dump(tmp_path / "one", "--max-row-count", "2", "--jobs", "1", "--tolerate")
     _dump(tmp_path / "two", "--max-row-count", "2", "--jobs", "2", "--tolerate")
-    one = _files(tmp_path / "one")
+    one = dump_files(tmp_path / "one")
     assert not any(name.startswith("library_author") for name in one)
-    assert one == _files(tmp_path / "two")
+    assert one == dump_files(tmp_path / "two")
 
 
 @DB
@@ -322,4 +300,4 @@ def test_media_with_jobs(tmp_path: Path, forks: list[int]) -> None:
     assert 2 == len(forks)
     one, two = (tmp_path / "1", tmp_path / "2")
     assert tree(one / "media") == tree(two / "media") == tree(root)
-    assert _files(one) == _files(two)
+    assert dump_files(one) == dump_files(two)

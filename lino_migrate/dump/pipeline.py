@@ -8,7 +8,10 @@ rows are read in batches and each data file (``--max-row-count`` rows) is
 handed to the least busy of N worker processes, which encodes the values,
 formats, hashes, compresses and writes it, and sends back its
 :class:`~lino_migrate.format.layout.FileEntry`. So one big table is spread
-over the workers while the reader goes on reading.
+over the workers while the reader goes on reading. On a SQLite file in a
+rollback journal mode the workers read the rows themselves: this process
+sends each the key range of a data file (:mod:`lino_migrate.dump.sharedfile`),
+the biggest files of all big tables first, :data:`AHEAD` at a time.
 
 The workers are forked (:func:`lino_migrate.workers.fork_context`) when the
 first big table comes, after the natural keys and every row encoder were
@@ -44,13 +47,14 @@ from django.db import DatabaseError, connections, models, transaction
 
 from lino_migrate.dump.job import DumpJob, ModelOutcome, row_encoder
 from lino_migrate.dump.pipeworker import KILL_WORKER, Encoder, pack, work, writer_of
+from lino_migrate.dump.sharedfile import SharedFile, ranges
 from lino_migrate.dump.snapshot import read_batches
 from lino_migrate.exceptions import DumpReadError, DumpWorkerError
 from lino_migrate.format.layout import NATURAL_KEYS, FileEntry, ModelInfo
 from lino_migrate.schema import describe, model_label
 from lino_migrate.workers import fork_context, forking, widen_pipe
 
-__all__ = ["KILL_WORKER", "MIN_ROWS", "QUEUED_BATCHES", "Pipeline"]
+__all__ = ["HAND_OFF", "KILL_WORKER", "MIN_ROWS", "QUEUED_BATCHES", "Pipeline"]
 
 #: A table of at most this many rows is dumped by the reading process itself:
 #: measured, the pipeline gains nothing below it, and a site without a bigger
@@ -60,6 +64,14 @@ MIN_ROWS = 5000
 QUEUED_BATCHES = 32
 #: Seconds between two looks at whether a worker still lives.
 POLL = 0.2
+#: Data files that a worker reads itself, handed to it ahead of its work:
+#: the others wait, so that the worker done first takes the next one, the
+#: biggest first (rows times columns), which leaves the smallest for the end.
+AHEAD = 2
+#: Test hook and measurement switch: with ``LINO_MIGRATE_HAND_OFF=1`` in the
+#: environment, the reading process sends the rows of every big table, even
+#: where the workers could read them (:mod:`lino_migrate.dump.sharedfile`).
+HAND_OFF = "LINO_MIGRATE_HAND_OFF"
 
 
 @dataclass
@@ -149,6 +161,14 @@ class Pipeline:
     encoders: dict[int, tuple[ModelInfo, Encoder]] = field(default_factory=dict)
     finished: dict[int, ModelOutcome] = field(default_factory=dict)
     parent: int = field(default_factory=os.getpid)
+    #: the SQLite file the workers read themselves, if they can
+    shared: SharedFile | None = None
+    #: the files to read that no worker has yet: (size, model, number, task)
+    waiting: list[tuple[int, int, int, bytes]] = field(default_factory=list)
+    #: the worker that the rows of a file are being sent to: it gets no task
+    #: in between
+    streaming: _Worker | None = None
+    handing_out: bool = False
 
     def __enter__(self) -> Pipeline:
         return self
@@ -197,12 +217,31 @@ class Pipeline:
             return False  # dump_model says what is wrong, or skips the model
 
     def _send_model(self, index: int, model: type[models.Model]) -> None:
-        """Read the rows of *model* and hand out its data files to the workers."""
+        """Hand out the data files of *model* to the workers, its rows or their keys.
+
+        Where the workers read the file themselves, each gets the key range
+        of a data file to read; else this process reads the rows and sends
+        them.
+        """
         if not self.workers:
             self._fork(index)
         info = self.encoders[index][0]
+        connection = connections[self.job.using]
+        parts = None
+        if self.shared is not None:
+            with contextlib.suppress(DatabaseError):  # said below, by reading
+                parts = ranges(connection, info, self.job.max_row_count)
+        if parts:  # an empty table gets its empty file by the hand-off
+            self.states[index] = _Model(info, sent=len(parts), read_all=True)
+            for number, part in enumerate(parts, 1):
+                task = ("read", index, number, part.sql, part.params, part.rows)
+                size = part.rows * len(info.fields)
+                self.waiting.append((size, index, number, pack(task)))
+            self.waiting.sort(key=lambda waiting: waiting[0])
+            self._hand_out()
+            return
         state = self.states[index] = _Model(info)
-        batches = read_batches(model, info, connections[self.job.using])
+        batches = read_batches(model, info, connection)
         sending = _Sending(self, index, state)
         try:
             if self.job.tolerate:
@@ -226,6 +265,8 @@ class Pipeline:
             info = describe(model)
             encode = row_encoder(model, info, connection, self.job.keys)
             self.encoders[index] = (info, encode)
+        if os.environ.get(HAND_OFF) != "1":
+            self.shared = SharedFile.of(connection)
         context = fork_context()
         with forking():
             self._start(context)
@@ -249,6 +290,7 @@ class Pipeline:
                     self.parent,
                     (task_reader, answer_writer),
                     [*ours, task_writer, answer_reader],
+                    self.shared,
                 ),
                 name="lino-migrate-dump",
                 daemon=True,
@@ -271,12 +313,35 @@ class Pipeline:
         """Return the worker with the fewest files to write (the first of them)."""
         return min(self.workers, key=lambda w: len(w.files))
 
+    def _hand_out(self) -> None:
+        """Give the files waiting to be read to the workers with fewer than AHEAD.
+
+        Not to the worker that rows are being sent to, and not from within
+        itself (:meth:`put` takes answers while a queue is full): a worker's
+        tasks must reach it in the order of its list of files.
+        """
+        if self.handing_out:
+            return
+        self.handing_out = True
+        try:
+            while self.waiting:
+                free = [w for w in self.workers if w is not self.streaming]
+                worker = min(free, key=lambda w: len(w.files), default=None)
+                if worker is None or len(worker.files) >= AHEAD:
+                    return
+                _, index, number, task = self.waiting.pop()
+                worker.files.append((index, number))
+                self.put(worker, task)
+        finally:
+            self.handing_out = False
+
     def _collect(self, *, block: bool) -> None:
         """Take the workers' answers; keep the outcomes of the models completed.
 
         :param block: wait a moment for an answer first.
         :raises DumpWorkerError: when a worker failed or died.
         """
+        self._hand_out()
         busy = [w for w in self.workers if w.files]
         if block and busy:
             wait([w.answers for w in busy] + [w.process.sentinel for w in busy], POLL)
@@ -288,6 +353,7 @@ class Pipeline:
                 self._died(worker)
             if worker.files and not worker.process.is_alive():
                 self._died(worker)
+        self._hand_out()
         for index in [i for i, state in self.states.items() if state.done]:
             self.finished[index] = self._outcome(self.states.pop(index))
 
@@ -303,10 +369,12 @@ class Pipeline:
         kind, value = answer
         if kind == "ok":
             state.entries[number] = FileEntry(*value)
-        elif kind == "encode" and self.job.tolerate:
+        elif kind in ("encode", "read") and self.job.tolerate:
             state.failures[number] = value
         elif kind == "oserror":
             raise OSError(*value)
+        elif kind == "read":
+            raise DumpReadError(state.info.label, DatabaseError(value))
         elif kind in ("encode", "error"):
             name = self._file_name(state.info, number)
             fix = "" if kind == "encode" else None  # an EncodeError says the fix
@@ -374,14 +442,14 @@ class _Sending:
         if self.worker is not None:
             self._end("end")
         self.state.sent += 1
-        self.worker = self.pipeline.least_busy()
+        self.worker = self.pipeline.streaming = self.pipeline.least_busy()
         self.worker.files.append((self.index, self.state.sent))
         self._put(("file", self.index, self.state.sent))
         self.count = 0
 
     def _end(self, kind: str) -> None:
         self._put((kind,))
-        self.worker = None
+        self.worker = self.pipeline.streaming = None
 
     def _put(self, message: tuple[Any, ...]) -> None:
         """Send *message* to the worker of the file, marshalled while that works."""

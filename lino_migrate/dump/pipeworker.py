@@ -3,10 +3,14 @@
 :mod:`lino_migrate.dump.pipeline` forks the workers and sends each of them,
 over a pipe, the data files to write: ``("file", model, number)``, then
 ``("rows", batch)`` messages, then ``("end",)``, or ``("abort",)`` when the
-reading failed; ``("stop",)`` ends the worker. A worker answers each file
-with ``("ok", FileEntry literal)``, ``("aborted", None)`` or what went
-wrong: ``("encode", message)``, ``("oserror", (errno, strerror, filename))``
-or ``("error", message)``. It never uses a database connection.
+reading failed; or, where the workers read a SQLite file themselves
+(:mod:`lino_migrate.dump.sharedfile`), ``("read", model, number, sql,
+params, rows)``, the query of one data file; ``("stop",)`` ends the worker.
+A worker answers each file with ``("ok", FileEntry literal)``,
+``("aborted", None)`` or what went wrong: ``("encode", message)``,
+``("read", message)`` (the file could not be read), ``("oserror", (errno,
+strerror, filename))`` or ``("error", message)``. It never uses the
+database connection of the reading process.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import marshal
 import os
 import pickle
 import signal
+import sqlite3
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +27,12 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from lino_migrate.dump.job import DumpJob
+from lino_migrate.dump.sharedfile import (
+    FileRange,
+    FileReader,
+    ReadMismatchError,
+    SharedFile,
+)
 from lino_migrate.dump.writer import FileWriter
 from lino_migrate.exceptions import EncodeError
 from lino_migrate.format.layout import ModelInfo
@@ -66,6 +77,22 @@ class _Rows:
             self.ended = unpack(self.tasks.recv_bytes())[0] != "rows"
 
 
+@dataclass
+class _ReadRows:
+    """The rows of one data file, read by this worker from the shared file, encoded."""
+
+    reader: FileReader
+    part: FileRange
+    encode: Encoder
+
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        for batch in self.reader.batches(self.part):
+            yield list(map(self.encode, batch))
+
+    def drain(self) -> None:
+        """Nothing to receive: the reading process sent the query only."""
+
+
 def pack(message: tuple[Any, ...], *, marshalled: bool = True) -> bytes:
     """Return *message* as bytes for a pipe: marshalled, or pickled.
 
@@ -97,6 +124,7 @@ def work(
     parent: int,
     pipes: tuple[Connection, Connection],
     others: list[Connection],
+    shared: SharedFile | None = None,
 ) -> None:
     """Write the data files the tasks bring, one after another (a worker process).
 
@@ -104,24 +132,32 @@ def work(
     model index, its description and row encoder; *pipes* are this worker's
     ends (tasks read, answers written); *others* are the ends of the reading
     process, closed here, so that a pipe breaks when one of its two
-    processes dies.
+    processes dies. *shared*, if given, is the SQLite file that the
+    ``"read"`` tasks read.
     """
     detach_from_terminal(parent)
     for connection in others:
         connection.close()
     tasks, answers = pipes
     writer = writer_of(job)
+    reader = None if shared is None else FileReader(shared)
     try:
-        while (message := unpack(tasks.recv_bytes()))[0] == "file":
-            _, index, number = message
-            info, encode = encoders[index]
-            answers.send(_write_file(writer, info, number, _Rows(tasks, encode)))
+        while (message := unpack(tasks.recv_bytes()))[0] in ("file", "read"):
+            info, encode = encoders[message[1]]
+            number = message[2]
+            rows: _Rows | _ReadRows
+            if message[0] == "file":
+                rows = _Rows(tasks, encode)
+            else:
+                assert reader is not None, "a read task without a shared file"
+                rows = _ReadRows(reader, FileRange(*message[3:]), encode)
+            answers.send(_write_file(writer, info, number, rows))
     except (EOFError, OSError):
         os._exit(1)  # the reading process is gone: nobody to answer
 
 
 def _write_file(
-    writer: FileWriter, info: ModelInfo, number: int, rows: _Rows
+    writer: FileWriter, info: ModelInfo, number: int, rows: _Rows | _ReadRows
 ) -> tuple[str, Any]:
     """Write data file *number* of *info*'s model; return the answer to send."""
     name = writer.file_name(info, number)
@@ -155,6 +191,10 @@ def _failure(error: Exception) -> tuple[str, Any]:
     """Return the answer that tells the reading process about *error*."""
     if isinstance(error, EncodeError):
         return "encode", str(error)
+    if isinstance(error, sqlite3.Error):
+        return "read", str(error)
+    if isinstance(error, ReadMismatchError):
+        return "error", str(error)
     if isinstance(error, OSError):
         return "oserror", (error.errno, error.strerror or str(error), error.filename)
     detail = "".join(traceback.format_exception_only(error)).strip()

@@ -11,7 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.format.layout import ModelInfo
 
-__all__ = ["read_batches", "read_transaction"]
+__all__ = ["FETCH_SIZE", "read_batches", "read_transaction", "sqlite_select"]
 
 #: Rows fetched from the database at a time.
 FETCH_SIZE = 2000
@@ -52,7 +52,7 @@ def read_batches(
     encoder then parses it and names any value it cannot.
     """
     if connection.vendor == "sqlite":
-        sql, params = _sqlite_select(info, connection), ()
+        sql, params = sqlite_select(info, connection), ()
     else:
         sql, params = _orm_select(model, info, connection)
     with connection.chunked_cursor() as cursor:
@@ -73,12 +73,19 @@ def _orm_select(
     return sql, tuple(params)
 
 
-def _sqlite_select(info: ModelInfo, connection: BaseDatabaseWrapper) -> str:
-    # Columns are qualified by their table: SQLite reads an unknown bare
-    # "name" as the string 'name' where a column is missing.
+def sqlite_select(
+    info: ModelInfo, connection: BaseDatabaseWrapper, *, where: str = ""
+) -> str:
+    """Return the query that reads *info*'s table on SQLite, ordered by key.
+
+    *where*, if given, is a condition on the rows. Columns are qualified by
+    their table: SQLite reads an unknown bare "name" as the string 'name'
+    where a column is missing.
+    """
     quote = connection.ops.quote_name
     table = quote(info.table)
     column_of = {f.attname: f"{table}.{quote(f.column)}" for f in info.fields}
     select = ", ".join(f"+{column_of[f.attname]}" for f in info.fields)
     order = ", ".join(column_of[a] for a in info.pk)
-    return f"SELECT {select} FROM {table} ORDER BY {order}"
+    condition = f" WHERE {where}" if where else ""
+    return f"SELECT {select} FROM {table}{condition} ORDER BY {order}"
