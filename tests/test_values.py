@@ -21,7 +21,9 @@ from lino_migrate.restore.preparers import db_preparer, literal_preparer
 DATETIMES = [
     "2024-05-01 10:00:00",
     "2024-05-01 10:00:00.000001",
+    "2024-05-01 10:00:00.000000",
     "2024-05-01 10:00:00.5",
+    "2024-05-01T10:00:00.123456",
     "0001-01-01 00:00:00",
     "9999-12-31 23:59:59.999999",
     "2024-05-01 10:00:00+02:00",
@@ -89,7 +91,15 @@ DATES = [
     "2024-W01-1",
 ]
 BAD_DATES = ["garbage", "", "2024-02-30", "2023-02-29", "2024-13-01", "2024-5-1 x"]
-TIMES = ["10:00:00", "10:00:00.000001", "23:59:59.999999", "10:00", "10", "100000"]
+TIMES = [
+    "10:00:00",
+    "10:00:00.000001",
+    "10:00:00.000000",
+    "23:59:59.999999",
+    "10:00",
+    "10",
+    "100000",
+]
 BAD_TIMES = ["garbage", "", "25:00:00", "10:60:00", "10:00:00.1234567x"]
 
 
@@ -124,6 +134,87 @@ def test_sqlite_date_and_time_shortcuts_agree_with_django(
         assert parsed is None, value
         with pytest.raises(ValueError):  # noqa: PT011
             encode(value)
+
+
+#: Characters that may turn stored text into another spelling, or garbage.
+SPOILERS = "0123456789 -:.TZ+x\u0663"
+
+
+@st.composite
+def _stored(draw: Any, values: Any) -> str:
+    """Return the text Django stores for a drawn value, maybe with one character changed."""
+    text = str(draw(values))
+    if text and draw(st.booleans()):
+        at = draw(st.integers(0, len(text) - 1))
+        text = text[:at] + draw(st.sampled_from(SPOILERS)) + text[at + 1 :]
+    if draw(st.booleans()):
+        text = text[: draw(st.integers(0, len(text)))]
+    return text
+
+
+def _expected(convert: Any, value: str) -> str | None:
+    """Return isoformat() of what Django reads *value* as, ``None`` if it refuses it."""
+    try:
+        parsed = convert(value)
+    except (ValueError, AttributeError):
+        return None
+    return None if parsed is None else str(parsed.isoformat())
+
+
+@given(
+    st.one_of(
+        _stored(st.datetimes()),
+        _stored(st.datetimes().map(lambda d: d.replace(microsecond=0))),
+    ),
+    st.booleans(),
+)
+def test_sqlite_datetime_text_encodes_as_django_reads_it(
+    value: str, use_tz: bool
+) -> None:
+    """Any stored text, spoiled or not: isoformat() of Django's reading, or refused."""
+    with override_settings(USE_TZ=use_tz):
+        connection = _sqlite()
+        encode = dump_encoder(models.DateTimeField(), connection)
+        assert encode is not None
+        try:
+            expected: str | None = _django_datetime(connection, value)
+        except ValueError:
+            expected = None
+        if expected is None:
+            with pytest.raises(ValueError):  # noqa: PT011
+                encode(value)
+        else:
+            assert expected == encode(value)
+
+
+@given(
+    st.one_of(
+        st.tuples(st.just("date"), _stored(st.dates())),
+        st.tuples(st.just("time"), _stored(st.times())),
+        st.tuples(
+            st.just("time"), _stored(st.times().map(lambda t: t.replace(microsecond=0)))
+        ),
+    )
+)
+def test_sqlite_date_and_time_text_encodes_as_django_reads_it(
+    case: tuple[str, str],
+) -> None:
+    """Any stored date or time text: isoformat() of Django's reading, or refused."""
+    kind, value = case
+    connection = _sqlite()
+    field = models.DateField() if kind == "date" else models.TimeField()
+    encode = dump_encoder(field, connection)
+    assert encode is not None
+    ops = connection.ops
+    convert = (
+        ops.convert_datefield_value if kind == "date" else ops.convert_timefield_value
+    )
+    expected = _expected(lambda v: convert(v, None, connection), value)
+    if expected is None:
+        with pytest.raises(ValueError):  # noqa: PT011
+            encode(value)
+    else:
+        assert expected == encode(value)
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))

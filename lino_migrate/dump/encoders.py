@@ -143,11 +143,11 @@ def _sqlite_shortcut(
     if kind == "DateTimeField" and connection.timezone in (None, datetime.UTC):
         # isoformat() of a datetime in UTC: the naive one's and "+00:00".
         offset = "" if connection.timezone is None else "+00:00"
-        return _iso_encoder(datetime.datetime.fromisoformat, convert, offset)
+        return _datetime_encoder(convert, offset)
     if kind == "DateField":
-        return _iso_encoder(datetime.date.fromisoformat, convert)
+        return _date_encoder(convert)
     if kind == "TimeField":
-        return _iso_encoder(datetime.time.fromisoformat, convert)
+        return _time_encoder(convert)
     if kind == "DecimalField":
         return _sqlite_decimal_encoder(convert)
     if kind == "BooleanField":
@@ -175,17 +175,25 @@ def _sqlite_shortcut(
     return convert
 
 
-def _iso_encoder(
-    parse: Callable[[str], Any], convert: Callable[[Any], Any], offset: str = ""
-) -> Callable[[Any], Any]:
-    """Return the encoder of a SQLite datetime, date or time column (#16).
+# The encoders of SQLite's datetime, date and time text (#16). Django's
+# converters parse the stored text with fromisoformat() first (parse_datetime,
+# parse_date, parse_time); when that succeeds without an offset, the literal
+# is the isoformat() of what it gave (with "+00:00" for a datetime of a
+# connection in UTC, as Django makes it aware). Anything else goes through
+# convert. Text that fromisoformat() accepted and that has isoformat()'s
+# shape (its separators where isoformat() puts them, ASCII) is isoformat()'s
+# text already: the parser takes only digits between the separators, and an
+# offset would have given a tzinfo. It is returned as it is, which saves
+# isoformat() (a quarter of a microsecond). A fraction of six zeros is not
+# isoformat()'s (it leaves the fraction out); an hour 24, which newer
+# Pythons read as midnight of the next day, is not either.
 
-    Django's converters parse the stored text with ``fromisoformat()`` first
-    (``parse_datetime``, ``parse_date``, ``parse_time``). When that succeeds
-    without an offset, the literal is the ``isoformat()`` of what it gave,
-    with *offset*: ``"+00:00"`` for a datetime of a connection in UTC, as
-    Django makes it aware. Anything else goes through *convert*.
-    """
+
+def _datetime_encoder(
+    convert: Callable[[Any], Any], offset: str
+) -> Callable[[Any], Any]:
+    """Return the encoder of a SQLite datetime column: ``YYYY-MM-DD HH:MM:SS[.ffffff]``."""
+    parse = datetime.datetime.fromisoformat
 
     def encode(value: Any) -> Any:
         if type(value) is str:
@@ -193,8 +201,75 @@ def _iso_encoder(
                 parsed = parse(value)
             except ValueError:
                 return convert(value)
-            if getattr(parsed, "tzinfo", None) is None:
+            if parsed.tzinfo is None:
+                size = len(value)
+                if (
+                    (
+                        size == 19
+                        or (size == 26 and value[19] == "." and parsed.microsecond)
+                    )
+                    and value[10] == " "
+                    and value[4] == "-"
+                    and value[7] == "-"
+                    and value[13] == ":"
+                    and value[16] == ":"
+                    and value[11:13] != "24"
+                    and value.isascii()
+                ):
+                    return f"{value[:10]}T{value[11:]}{offset}"
                 return parsed.isoformat() + offset
+        return convert(value)
+
+    return encode
+
+
+def _date_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Return the encoder of a SQLite date column: ``YYYY-MM-DD``."""
+    parse = datetime.date.fromisoformat
+
+    def encode(value: Any) -> Any:
+        if type(value) is str:
+            try:
+                parsed = parse(value)
+            except ValueError:
+                return convert(value)
+            if (
+                len(value) == 10
+                and value[4] == "-"
+                and value[7] == "-"
+                and value.isascii()
+            ):
+                return value
+            return parsed.isoformat()
+        return convert(value)
+
+    return encode
+
+
+def _time_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Return the encoder of a SQLite time column: ``HH:MM:SS[.ffffff]``."""
+    parse = datetime.time.fromisoformat
+
+    def encode(value: Any) -> Any:
+        if type(value) is str:
+            try:
+                parsed = parse(value)
+            except ValueError:
+                return convert(value)
+            if parsed.tzinfo is None:
+                size = len(value)
+                if (
+                    (
+                        size == 8
+                        or (size == 15 and value[8] == "." and parsed.microsecond)
+                    )
+                    and value[2] == ":"
+                    and value[5] == ":"
+                    and value[:2] != "24"
+                    and value.isascii()
+                ):
+                    return value
+                return parsed.isoformat()
         return convert(value)
 
     return encode
