@@ -50,15 +50,53 @@ def read_batches(
     silent loss. Selecting each column as an expression (``+"column"``, a
     no-op that has no declared type) keeps the stored text or number, and the
     encoder then parses it and names any value it cannot.
+
+    On PostgreSQL with psycopg 3, some columns are loaded faster than
+    Django's loaders would (:func:`fast_loaders`).
     """
     if connection.vendor == "sqlite":
         sql, params = sqlite_select(info, connection), ()
     else:
         sql, params = _orm_select(model, info, connection)
     with connection.chunked_cursor() as cursor:
+        fast_loaders(cursor.cursor, connection)
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH_SIZE):
             yield batch
+
+
+def fast_loaders(cursor: Any, connection: BaseDatabaseWrapper) -> None:
+    """Make the psycopg 3 *cursor* load ``uuid`` and ``timestamptz`` in C (#16).
+
+    A dump writes a UUID as its text, which PostgreSQL sends already in the
+    spelling of ``str(uuid.UUID)``: the column is loaded as text, without a
+    :class:`uuid.UUID` in between. Django loads a ``timestamptz`` with a
+    loader of its own, written in Python on top of psycopg's Python parser
+    (it labels the time with the connection's time zone), which took about
+    half the time of a dump of datetimes. Where that label is the session's
+    time zone (``USE_TZ``, and the ``TimeZone`` that Django set on the
+    session), psycopg's own loader, in C, gives the same instant, which is
+    all the dump writes (in UTC). Anything else keeps Django's loaders;
+    psycopg 2 has none of this.
+    """
+    adapters = getattr(cursor, "adapters", None)
+    if adapters is None or connection.vendor != "postgresql":
+        return
+    import psycopg
+    from psycopg.pq import Format
+    from psycopg.types.string import TextLoader
+
+    adapters.register_loader("uuid", TextLoader)
+    oid = psycopg.postgres.types["timestamptz"].oid
+    djangos = adapters.get_loader(oid, Format.TEXT)
+    if getattr(djangos, "timezone", None) is None:
+        return  # naive datetimes (USE_TZ = False), or not Django's loader
+    session = cursor.connection.info.parameter_status("TimeZone")
+    if session != connection.timezone_name:
+        return
+    adapters.register_loader(
+        "timestamptz", psycopg.adapters.get_loader(oid, Format.TEXT)
+    )
 
 
 def _orm_select(
