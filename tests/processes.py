@@ -60,3 +60,13 @@ def until(condition: Callable[[], object], seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return bool(condition())
+
+
+def stopped(pid: int) -> bool:
+    """Return whether process *pid* is stopped (SIGSTOP); ``False`` if it is gone."""
+    try:
+        return (
+            Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "T"
+        )
+    except OSError:
+        return False

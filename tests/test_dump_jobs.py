@@ -30,7 +30,7 @@ from lino_migrate.dump.writer import FileWriter
 from lino_migrate.workers import default_jobs
 from tests.conftest import MANAGE, POPULATED, Site, is_postgres
 from tests.dumps import dump_files
-from tests.processes import alive, children, processes_with, until
+from tests.processes import alive, children, processes_with, stopped, until
 from tests.site.data import populate
 from tests.site.library.models import Author
 from tests.uploads import make_uploads, tree
@@ -232,7 +232,7 @@ def test_a_command_leaves_no_worker(make_site: Any, tmp_path: Path, how: str) ->
         if how == "interrupt":
             assert until(lambda: len(children(dump.pid)) == 2, 60), "no worker"
             workers = children(dump.pid)
-            assert until(lambda: any(_stopped(w) for w in workers), 60)
+            assert until(lambda: any(stopped(w) for w in workers), 60)
             os.killpg(dump.pid, signal.SIGINT)
         _, err = dump.communicate(timeout=60)
     finally:
@@ -251,15 +251,6 @@ def test_a_command_leaves_no_worker(make_site: Any, tmp_path: Path, how: str) ->
         "a worker is left"
     )
     assert [] == _leftovers(tmp_path, site.name, f"{site.name}.sqlite3")
-
-
-def _stopped(pid: int) -> bool:
-    try:
-        return (
-            Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "T"
-        )
-    except OSError:
-        return False
 
 
 @DB

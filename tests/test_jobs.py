@@ -5,15 +5,15 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 
+from lino_migrate.dump.pipeworker import KILL_WORKER
 from tests.conftest import MANAGE, POPULATED, Site
-from tests.processes import alive, children, until
+from tests.processes import alive, children, stopped, until
 
 
 def _files(path: Path) -> dict[str, bytes]:
@@ -110,26 +110,13 @@ def test_jobs_must_be_positive(manage_py: Any, tmp_path: Path) -> None:
     assert not (tmp_path / "d").exists()
 
 
-def _children(pid: int) -> list[int]:
-    """Return the pids of the multiprocessing workers whose parent is *pid*."""
-    found = []
-    for child in children(pid):
-        try:
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"spawn_main" in cmdline:
-            found.append(child)
-    return found
-
-
 @pytest.mark.postgres
 def test_workers_die_with_a_killed_dump(make_site: Any, tmp_path: Path) -> None:
     """SIGKILL of dump2py --jobs 2 ends its workers and their transactions (#12).
 
-    The biggest table goes to a worker. As soon as the worker process exists
-    (it then takes a while to set up Django), the test locks that table, so
-    that the worker is busy waiting to read it when its parent is killed.
+    The biggest table goes to a worker, which stops itself (the test hook
+    ``LINO_MIGRATE_KILL_WORKER`` with SIGSTOP) in the transaction of the
+    shared snapshot, before it reads; then its parent is killed.
     """
     import psycopg
 
@@ -143,10 +130,6 @@ def test_workers_die_with_a_killed_dump(make_site: Any, tmp_path: Path) -> None:
         "host": db["HOST"], "port": db["PORT"], "user": db["USER"],
         "password": db["PASSWORD"], "dbname": site.database,
     }  # fmt: skip
-    waiting = (
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-        "AND wait_event_type = 'Lock'"
-    )
     others = (
         "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
         "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
@@ -158,28 +141,22 @@ def test_workers_die_with_a_killed_dump(make_site: Any, tmp_path: Path) -> None:
             return int(row[0]) if row else 0
 
         command = [sys.executable, str(MANAGE), "dump2py", str(tmp_path / "d")]
+        env = {**site.env, KILL_WORKER: "sessions_session.py:SIGSTOP"}
         dump = subprocess.Popen(
-            [*command, "--noinput", "--jobs", "2"], env=site.env, cwd=site.tmp,
+            [*command, "--noinput", "--jobs", "2"], env=env, cwd=site.tmp,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        locker = psycopg.connect(**params)
-        lock = threading.Thread(
-            target=locker.execute,
-            args=("LOCK TABLE django_session IN ACCESS EXCLUSIVE MODE",),
-        )
         try:
             # --jobs 2: two readers beside the dumping process (#16).
-            assert until(lambda: len(_children(dump.pid)) == 2, 60), "not 2 workers"
-            workers = _children(dump.pid)
-            lock.start()
-            assert until(lambda: count(waiting) >= 1, 60), "the worker never waited"
+            assert until(lambda: len(children(dump.pid)) == 2, 60), "not 2 workers"
+            workers = children(dump.pid)
+            assert until(lambda: any(map(stopped, workers)), 60), "no reader stopped"
+            # The dump's session and the stopped reader's, in its transaction.
+            assert count(others) >= 2
             dump.send_signal(signal.SIGKILL)
             dump.wait(timeout=30)
             assert until(lambda: not any(map(alive, workers)), 10)
         finally:
             if dump.poll() is None:
                 dump.kill()
-            lock.join(timeout=30)
-            locker.rollback()
-            locker.close()
         assert until(lambda: count(others) == 0, 10)

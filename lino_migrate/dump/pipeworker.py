@@ -38,11 +38,21 @@ from lino_migrate.exceptions import EncodeError
 from lino_migrate.format.layout import ModelInfo
 from lino_migrate.workers import detach_from_terminal
 
-__all__ = ["KILL_WORKER", "Encoder", "pack", "unpack", "work", "writer_of"]
+__all__ = [
+    "KILL_WORKER",
+    "Encoder",
+    "obey_kill_hook",
+    "pack",
+    "unpack",
+    "work",
+    "writer_of",
+]
 
 #: Test hook (#16): with ``LINO_MIGRATE_KILL_WORKER=NAME[:SIGNAL]`` in the
 #: environment, the worker about to write the data file NAME sends itself
-#: SIGNAL (default ``SIGKILL``; ``SIGSTOP`` makes a worker that hangs).
+#: SIGNAL (default ``SIGKILL``; ``SIGSTOP`` makes a worker that hangs). A
+#: reader of :mod:`lino_migrate.dump.parallel` does so before the first data
+#: file of a model, in the transaction of the shared snapshot.
 KILL_WORKER = "LINO_MIGRATE_KILL_WORKER"
 _KILL_AT = os.environ.get(KILL_WORKER) or None
 
@@ -161,8 +171,7 @@ def _write_file(
 ) -> tuple[str, Any]:
     """Write data file *number* of *info*'s model; return the answer to send."""
     name = writer.file_name(info, number)
-    if _KILL_AT is not None:
-        _kill_at(name, _KILL_AT)
+    obey_kill_hook(name)
     try:
         entry = writer.write_batches(info, number, rows)
     except _DroppedError:
@@ -175,9 +184,11 @@ def _write_file(
     return "ok", entry.as_literal()
 
 
-def _kill_at(name: str, hook: str) -> None:
+def obey_kill_hook(name: str) -> None:
     """Signal this process if the test hook :data:`KILL_WORKER` names file *name*."""
-    target, _, how = hook.partition(":")
+    if _KILL_AT is None:
+        return
+    target, _, how = _KILL_AT.partition(":")
     if name == target:
         os.kill(os.getpid(), signal.Signals[how or "SIGKILL"])
 
