@@ -278,3 +278,22 @@ def test_manage_py_dumps_a_file_with_workers_that_read(
     one = dump_files(tmp_path / "1")
     assert "library_author_6.py" in one
     assert one == dump_files(tmp_path / "2")
+
+
+def test_a_worker_opens_a_file_whose_name_needs_quoting(tmp_path: Path) -> None:
+    """A path with '?', '#', '%' and a space is opened as itself, read-only."""
+    path = tmp_path / "a b?c#d%20e.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1, 'x'), (2, 'y');"
+    )
+    db.close()
+    reader = sharedfile.FileReader(SharedFile(str(path), change_counter(str(path))))
+    part = sharedfile.FileRange(
+        "SELECT id, v FROM t WHERE id >= ? ORDER BY id", (1,), 2
+    )
+    assert [[(1, "x"), (2, "y")]] == list(reader.batches(part))
+    written = sharedfile.FileRange("INSERT INTO t VALUES (3, 'z') RETURNING id", (), 1)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        list(reader.batches(written))
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
