@@ -8,16 +8,23 @@ receives, and an aware datetime of the same instant.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.core.management import CommandError, call_command
+from django.db import connection, models, transaction
 from django.test import override_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg.postgres import types
 from psycopg.pq import Format
 
+from lino_migrate.dump.encoders import dump_encoder
 from lino_migrate.dump.snapshot import fast_loaders
 from lino_migrate.format.codec import literal_encoder
+from tests.site.data import populate
+from tests.site.kitchen.models import Sample
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -99,3 +106,54 @@ def test_djangos_loader_stays_where_the_label_would_differ() -> None:
             assert loader.timezone is None  # type: ignore[attr-defined]
         finally:
             connection.close()
+
+
+def _encoded(values: list[dt.datetime], *, as_text: bool) -> list[Any]:
+    """Return the dump's literals of *values* read back as timestamptz."""
+    encode = dump_encoder(models.DateTimeField(), connection)
+    assert encode is not None
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        fast_loaders(cursor.cursor, connection, datetimes_as_text=as_text)
+        cursor.execute("SELECT unnest(%s::timestamptz[])", [values])
+        raw = [row[0] for row in cursor.fetchall()]
+    assert all(isinstance(v, str) is as_text for v in raw)
+    return [encode(v) for v in raw]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.datetimes(
+            min_value=dt.datetime(1, 1, 2),
+            max_value=dt.datetime(9999, 12, 30),
+            timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-7))]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_timestamptz_text_is_spelled_as_isoformat(values: list[dt.datetime]) -> None:
+    """PostgreSQL's text of a timestamptz gives the literal of the datetime: isoformat() in UTC."""
+    expected = [v.astimezone(dt.UTC).isoformat() for v in values]
+    assert expected == _encoded(values, as_text=False)
+    assert expected == _encoded(values, as_text=True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["infinity", "-infinity", "10000-01-01 00:00:00+00", "0044-03-15 12:00:00+00 BC"],
+)
+def test_a_timestamptz_python_cannot_hold_is_refused(
+    value: str, tmp_path: Path
+) -> None:
+    """Such a value ends the dump, naming model, row and field; nothing is written."""
+    populate("default")
+    pk = Sample.objects.order_by("id").values_list("id", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE kitchen_sample SET datetime = %s WHERE id = %s", [value, pk]
+        )
+    expected = rf"field 'datetime' of 'kitchen.sample' row pk={pk}"
+    with pytest.raises(CommandError, match=expected):
+        call_command("dump2py", str(tmp_path / "d"), "--noinput", verbosity=0)
+    assert [] == list(tmp_path.iterdir())

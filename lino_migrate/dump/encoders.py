@@ -86,6 +86,8 @@ def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Con
     if not converters:
         if encode is None and kind in _PLAIN_TYPES:
             return None
+        if kind == "DateTimeField" and connection.vendor == "postgresql":
+            return _postgresql_datetime_encoder(encode or _encode_literal)
         return encode or _encode_literal
     shim = SimpleNamespace(output_field=vfield)
     final = _encode_bool if kind == "BooleanField" else encode or _encode_literal
@@ -93,6 +95,40 @@ def dump_encoder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> Con
     if connection.vendor == "sqlite":
         return _sqlite_shortcut(kind, connection, convert)
     return convert
+
+
+def _postgresql_datetime_encoder(encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Return the encoder of a ``timestamptz`` column: a datetime, or its text in UTC.
+
+    The dump's cursor may load a ``timestamptz`` as the text PostgreSQL
+    sends in a session in UTC with ISO dates
+    (:func:`lino_migrate.dump.snapshot.fast_loaders`):
+    ``YYYY-MM-DD HH:MM:SS+00``, with a fraction of 1 to 6 digits whose
+    trailing zeros are left out. ``isoformat()`` of that instant in UTC has
+    a ``T``, six digits of fraction or none, and ``+00:00``. Any other text
+    (``infinity``, a year after 9999 or before Christ) has no datetime, and
+    is refused, as the datetime loader refuses it. A datetime goes to
+    *encode*.
+    """
+
+    def encode_text(value: Any) -> Any:
+        if type(value) is not str:
+            return encode(value)
+        size = len(value)
+        if (
+            value[size - 3 :] == "+00"
+            and value[4:5] == "-"
+            and value[10:11] == " "
+            and value.isascii()
+        ):
+            if size == 22:
+                return f"{value[:10]}T{value[11:19]}+00:00"
+            if 24 <= size <= 29 and value[19] == ".":
+                return f"{value[:10]}T{value[11:19]}.{value[20:-3]:0<6}+00:00"
+        msg = f"{value!r} is no datetime that Python can hold"
+        raise ValueError(msg)
+
+    return encode_text
 
 
 def _converting(

@@ -58,14 +58,20 @@ def read_batches(
         sql, params = sqlite_select(info, connection), ()
     else:
         sql, params = _orm_select(model, info, connection)
+    # A datetime inside an array or a range must stay a datetime.
+    plain = all(
+        "DateTime" not in f.type or f.type == "DateTimeField" for f in info.fields
+    )
     with connection.chunked_cursor() as cursor:
-        fast_loaders(cursor.cursor, connection)
+        fast_loaders(cursor.cursor, connection, datetimes_as_text=plain)
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(FETCH_SIZE):
             yield batch
 
 
-def fast_loaders(cursor: Any, connection: BaseDatabaseWrapper) -> None:
+def fast_loaders(
+    cursor: Any, connection: BaseDatabaseWrapper, *, datetimes_as_text: bool = False
+) -> None:
     """Make the psycopg 3 *cursor* load ``uuid`` and ``timestamptz`` in C (#16).
 
     A dump writes a UUID as its text, which PostgreSQL sends already in the
@@ -78,6 +84,13 @@ def fast_loaders(cursor: Any, connection: BaseDatabaseWrapper) -> None:
     session), psycopg's own loader, in C, gives the same instant, which is
     all the dump writes (in UTC). Anything else keeps Django's loaders;
     psycopg 2 has none of this.
+
+    With *datetimes_as_text*, in a session in UTC with ISO dates, a
+    ``timestamptz`` comes as PostgreSQL's text (``2024-05-01
+    10:00:00.5+00``), which the dump's encoder respells as ``isoformat()``
+    does (:func:`lino_migrate.dump.encoders.dump_encoder`) without a
+    datetime in between. Not for a table with arrays or ranges of datetimes,
+    whose encoders take datetimes.
     """
     adapters = getattr(cursor, "adapters", None)
     if adapters is None or connection.vendor != "postgresql":
@@ -91,8 +104,13 @@ def fast_loaders(cursor: Any, connection: BaseDatabaseWrapper) -> None:
     djangos = adapters.get_loader(oid, Format.TEXT)
     if getattr(djangos, "timezone", None) is None:
         return  # naive datetimes (USE_TZ = False), or not Django's loader
-    session = cursor.connection.info.parameter_status("TimeZone")
+    info = cursor.connection.info
+    session = info.parameter_status("TimeZone")
     if session != connection.timezone_name:
+        return
+    iso = (info.parameter_status("DateStyle") or "").startswith("ISO")
+    if datetimes_as_text and session == "UTC" and iso:
+        adapters.register_loader("timestamptz", TextLoader)
         return
     adapters.register_loader(
         "timestamptz", psycopg.adapters.get_loader(oid, Format.TEXT)
