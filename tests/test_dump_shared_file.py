@@ -62,6 +62,14 @@ def _dump(target: Path, alias: str, *args: str) -> None:
     )  # fmt: skip
 
 
+def _refused(tmp_path: Path, alias: str, expected: str) -> str:
+    """Dump with --jobs 2, which must fail with *expected*; nothing may be left."""
+    with pytest.raises(CommandError, match=expected) as e:
+        _dump(tmp_path / "out" / "d", alias, "-m", "7", "--jobs", "2")
+    assert [] == list((tmp_path / "out").iterdir())
+    return str(e.value)
+
+
 def _written(marks: Path) -> dict[str, str]:
     """Return, per data file a worker wrote, where its rows came from."""
     if not marks.exists():
@@ -206,10 +214,8 @@ def test_a_file_that_changed_is_refused(
         return SharedFile(shared.path, b"\xff\xff\xff\xff")
 
     monkeypatch.setattr(pipeline.SharedFile, "of", changed)
-    with pytest.raises(CommandError, match=r"changed after the dump began") as e:
-        _dump(tmp_path / "out" / "d", alias, "-m", "7", "--jobs", "2")
-    assert "A worker process of --jobs failed to write" in str(e.value)
-    assert [] == list((tmp_path / "out").iterdir())
+    message = _refused(tmp_path, alias, r"changed after the dump began")
+    assert "A worker process of --jobs failed to write" in message
 
 
 @pytest.mark.usefixtures("every_table")
@@ -231,9 +237,7 @@ def test_a_file_with_other_rows_is_refused(
         r"'library_author.py' of 'library.author': it read 7 rows where the "
         r"reading process counted 8 \(primary keys from 1, below 8\)\. Nothing"
     )
-    with pytest.raises(CommandError, match=expected):
-        _dump(tmp_path / "out" / "d", alias, "-m", "7", "--jobs", "2")
-    assert [] == list((tmp_path / "out").iterdir())
+    _refused(tmp_path, alias, expected)
 
 
 @pytest.mark.usefixtures("every_table")
@@ -251,10 +255,7 @@ def test_a_file_a_worker_cannot_read(
         return batches(self, part)
 
     monkeypatch.setattr(sharedfile.FileReader, "batches", failing)
-    expected = r"Could not read the rows of 'library.author': disk I/O error"
-    with pytest.raises(CommandError, match=expected):
-        _dump(tmp_path / "out" / "d", alias, "-m", "7", "--jobs", "2")
-    assert [] == list((tmp_path / "out").iterdir())
+    _refused(tmp_path, alias, r"Could not read the rows of 'library.author': disk I/O")
     _dump(tmp_path / "d", alias, "-m", "7", "--jobs", "2", "--tolerate")
     files = dump_files(tmp_path / "d")
     assert not [name for name in files if name.startswith("library_author")]

@@ -179,11 +179,11 @@ def _sqlite_shortcut(
     if kind == "DateTimeField" and connection.timezone in (None, datetime.UTC):
         # isoformat() of a datetime in UTC: the naive one's and "+00:00".
         offset = "" if connection.timezone is None else "+00:00"
-        return _datetime_encoder(convert, offset)
+        return _clock_encoder(convert, dated=True, offset=offset)
     if kind == "DateField":
         return _date_encoder(convert)
     if kind == "TimeField":
-        return _time_encoder(convert)
+        return _clock_encoder(convert, dated=False)
     if kind == "DecimalField":
         return _sqlite_decimal_encoder(convert)
     if kind == "BooleanField":
@@ -225,40 +225,6 @@ def _sqlite_shortcut(
 # Pythons read as midnight of the next day, is not either.
 
 
-def _datetime_encoder(
-    convert: Callable[[Any], Any], offset: str
-) -> Callable[[Any], Any]:
-    """Return the encoder of a SQLite datetime column: ``YYYY-MM-DD HH:MM:SS[.ffffff]``."""
-    parse = datetime.datetime.fromisoformat
-
-    def encode(value: Any) -> Any:
-        if type(value) is str:
-            try:
-                parsed = parse(value)
-            except ValueError:
-                return convert(value)
-            if parsed.tzinfo is None:
-                size = len(value)
-                if (
-                    (
-                        size == 19
-                        or (size == 26 and value[19] == "." and parsed.microsecond)
-                    )
-                    and value[10] == " "
-                    and value[4] == "-"
-                    and value[7] == "-"
-                    and value[13] == ":"
-                    and value[16] == ":"
-                    and value[11:13] != "24"
-                    and value.isascii()
-                ):
-                    return f"{value[:10]}T{value[11:]}{offset}"
-                return parsed.isoformat() + offset
-        return convert(value)
-
-    return encode
-
-
 def _date_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Return the encoder of a SQLite date column: ``YYYY-MM-DD``."""
     parse = datetime.date.fromisoformat
@@ -282,9 +248,17 @@ def _date_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return encode
 
 
-def _time_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Return the encoder of a SQLite time column: ``HH:MM:SS[.ffffff]``."""
-    parse = datetime.time.fromisoformat
+def _clock_encoder(
+    convert: Callable[[Any], Any], *, dated: bool, offset: str = ""
+) -> Callable[[Any], Any]:
+    """Return the encoder of a SQLite datetime (*dated*) or time column.
+
+    Django stores ``YYYY-MM-DD HH:MM:SS[.ffffff]`` and ``HH:MM:SS[.ffffff]``;
+    the time starts at the 12th character of a datetime.
+    """
+    parse = datetime.datetime.fromisoformat if dated else datetime.time.fromisoformat
+    at = 11 if dated else 0
+    short, long_, dot, colon, colon2 = at + 8, at + 15, at + 8, at + 2, at + 5
 
     def encode(value: Any) -> Any:
         if type(value) is str:
@@ -296,16 +270,20 @@ def _time_encoder(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 size = len(value)
                 if (
                     (
-                        size == 8
-                        or (size == 15 and value[8] == "." and parsed.microsecond)
+                        size == short
+                        or (size == long_ and value[dot] == "." and parsed.microsecond)
                     )
-                    and value[2] == ":"
-                    and value[5] == ":"
-                    and value[:2] != "24"
+                    and value[colon] == ":"
+                    and value[colon2] == ":"
+                    and value[at : at + 2] != "24"
+                    and (
+                        not dated
+                        or (value[10] == " " and value[4] == "-" and value[7] == "-")
+                    )
                     and value.isascii()
                 ):
-                    return value
-                return parsed.isoformat()
+                    return f"{value[:10]}T{value[11:]}{offset}" if dated else value
+                return parsed.isoformat() + offset
         return convert(value)
 
     return encode
