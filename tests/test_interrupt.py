@@ -10,6 +10,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from lino_migrate.restore.cli import asks_to_migrate
 from tests.conftest import MANAGE, POPULATED, Site
 from tests.processes import processes_with, until
 
@@ -64,18 +67,26 @@ def test_interrupted_restore_rolls_back(make_site: Any, tmp_path: Path) -> None:
     assert before == target.tables("library_author", "library_book")
 
 
+@pytest.mark.parametrize("how", ["restoredump", "run"])
 def test_interrupted_restore_after_migrate_says_the_tables_stay(
-    make_site: Any, tmp_path: Path
+    make_site: Any, tmp_path: Path, how: str
 ) -> None:
-    """With --migrate, the message says created tables stay; the rows are as they were."""
+    """With --migrate, the message says created tables stay; the rows are as they were.
+
+    ``run restore.py`` reads its options as the script does: ``--mig`` is
+    ``--migrate`` there too.
+    """
     source = make_site("source", prepare=POPULATED)
     dump = tmp_path / "d"
     source.manage("dump2py", str(dump), "--noinput", "--max-row-count", "1")
     target = make_site("target")
     before = target.tables("library_author", "library_book")
-    result = _interrupt(
-        target, "restoredump", str(dump), "--migrate", "--noinput", "-v", "2"
+    command = (
+        ("restoredump", str(dump), "--migrate")
+        if how == "restoredump"
+        else ("run", str(dump / "restore.py"), "--mig")
     )
+    result = _interrupt(target, *command, "--noinput", "-v", "2")
     assert 130 == result.returncode, result.stdout + result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert (
@@ -84,6 +95,25 @@ def test_interrupted_restore_after_migrate_says_the_tables_stay(
     )
     assert "Traceback" not in result.stderr
     assert before == target.tables("library_author", "library_book")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], False),
+        (["--noinput", "--migrate", "-v", "2"], True),
+        (["--migr"], True),
+        (["--migrate=yes"], False),
+        (["--help", "--migrate"], True),
+        (["--jobs"], False),
+    ],
+)
+def test_run_reads_migrate_as_the_script_does(
+    args: list[str], expected: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Abbreviations count, a refused option line asks for nothing; no output."""
+    assert expected is asks_to_migrate(args)
+    assert ("", "") == capsys.readouterr()
 
 
 def test_interrupted_dump_writes_nothing(make_site: Any, tmp_path: Path) -> None:

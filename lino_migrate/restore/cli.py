@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -290,6 +290,22 @@ def _say_notes(
 def _count(value: object) -> int:
     """Return how many items the metadata *value* lists (0 for anything else)."""
     return len(value) if isinstance(value, tuple | list) else 0
+
+
+def asks_to_migrate(args: Sequence[str]) -> bool:
+    """Return whether the options *args* of a ``restore.py`` ask for ``--migrate``.
+
+    As the script's parser reads them, so abbreviated too (``--mig``); options
+    it does not know, and arguments it refuses, ask for nothing here (the
+    script says what is wrong with them).
+    """
+    parser = _Parser(add_help=False)
+    add_restore_options(parser)
+    try:
+        known, _ = parser.parse_known_args(list(args))
+    except UsageError:
+        return False
+    return bool(known.migrate)
 
 
 class _Parser(argparse.ArgumentParser):

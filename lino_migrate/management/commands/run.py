@@ -46,7 +46,9 @@ class Command(InterruptibleCommand):
         sys.argv = [str(path), *options["script_args"]]
         try:
             if _is_restore_script(path):
-                migrate = "--migrate" in options["script_args"]
+                from lino_migrate.restore.cli import asks_to_migrate
+
+                migrate = asks_to_migrate(options["script_args"])
                 self.interrupted = (
                     MIGRATE_INTERRUPTED if migrate else RESTORE_INTERRUPTED
                 )
