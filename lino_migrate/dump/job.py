@@ -7,7 +7,8 @@ caller's read transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import contextlib
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -16,9 +17,9 @@ from typing import Any
 from django.db import DatabaseError, connections, models, transaction
 
 from lino_migrate.dump.encoders import dump_encoder
-from lino_migrate.dump.snapshot import read_batches
+from lino_migrate.dump.snapshot import KeyRange, read_batches
 from lino_migrate.dump.writer import FileWriter
-from lino_migrate.exceptions import DumpReadError, EncodeError
+from lino_migrate.exceptions import DumpReadError, EncodeError, LinoMigrateError
 from lino_migrate.format.codec import Converter, compose
 from lino_migrate.format.layout import KEY_OF_LABEL, NATURAL_KEYS, FileEntry, ModelInfo
 from lino_migrate.naturalkeys import generic_key_columns, references
@@ -60,31 +61,92 @@ class DumpJob:
         info = describe(model)
         writer = FileWriter(self.work, self.max_row_count, compression=self.compression)
         rows = _encoded_rows(model, info, connections[self.using], self.keys)
+        skipped = self._guarded(
+            info, rows, lambda: writer.write(info, rows), lambda: _discard(writer)
+        )
+        if skipped is not None:
+            return ModelOutcome(skipped=skipped)
+        return ModelOutcome(writer.entries, info.as_literal())
+
+    def dump_part(self, model: type[models.Model], part: KeyRange) -> ModelOutcome:
+        """Write data file ``part.number`` of *model*: the rows of *part* (#16).
+
+        What :meth:`dump_model` does for one file of a table cut by key
+        (:func:`lino_migrate.dump.snapshot.key_ranges`); the outcome holds
+        that file. The file must hold the rows counted for the range.
+
+        :raises DumpReadError: when the rows cannot be read, unless tolerated.
+        :raises EncodeError: when a value cannot be written, unless tolerated.
+        :raises LinoMigrateError: when the range holds other rows than counted.
+        """
+        info = describe(model)
+        writer = FileWriter(self.work, self.max_row_count, compression=self.compression)
+        name = writer.file_name(info, part.number)
+        rows = _encoded_rows(model, info, connections[self.using], self.keys, part)
+        written: list[FileEntry] = []
+
+        def write() -> None:
+            entry = writer.write_file(info, part.number, rows)
+            if entry.rows != part.rows:
+                msg = (
+                    f"'{name}' of '{info.label}' got {entry.rows} rows where "
+                    f"{part.rows} were counted (primary keys from {part.first!r}). "
+                    "Run the dump again, or with --jobs 1."
+                )
+                raise LinoMigrateError(msg)
+            written.append(entry)
+
+        skipped = self._guarded(info, rows, write, lambda: _remove(writer, name))
+        if skipped is not None:
+            return ModelOutcome(skipped=skipped)
+        return ModelOutcome(written, info.as_literal())
+
+    def _guarded(
+        self,
+        info: ModelInfo,
+        rows: Generator[Any, None, None],
+        write: Callable[[], object],
+        undo: Callable[[], None],
+    ) -> str | None:
+        """Run *write*, which reads *rows*; return why the model is skipped, if it is.
+
+        With ``tolerate``, in a savepoint, so that a failed read does not end
+        the read transaction; *rows* is closed before the savepoint ends,
+        which closes the server-side cursor that the rollback to the
+        savepoint would destroy under it. *undo* removes what was written.
+
+        :raises DumpReadError: when the rows cannot be read, unless tolerated.
+        :raises EncodeError: when a value cannot be written, unless tolerated.
+        """
         try:
-            if self.tolerate:
-                # A savepoint: a failed read must not end the read transaction.
-                with transaction.atomic(using=self.using):
-                    writer.write(info, rows)
-            else:
-                writer.write(info, rows)
+            with contextlib.ExitStack() as stack:
+                if self.tolerate:
+                    stack.enter_context(transaction.atomic(using=self.using))
+                stack.enter_context(contextlib.closing(rows))
+                write()
         except (DatabaseError, EncodeError) as e:
-            _discard(writer)
+            undo()
             if not self.tolerate:
                 if isinstance(e, EncodeError):
                     raise
                 raise DumpReadError(info.label, e) from e
-            return ModelOutcome(skipped=str(e).strip())
+            return str(e).strip()
         except BaseException:
-            _discard(writer)
+            undo()
             raise
-        return ModelOutcome(writer.entries, info.as_literal())
+        return None
+
+
+def _remove(writer: FileWriter, name: str) -> None:
+    """Delete the data file *name* that *writer* wrote, if any."""
+    if writer.directory is not None:
+        (writer.directory / name).unlink(missing_ok=True)
 
 
 def _discard(writer: FileWriter) -> None:
     """Delete the files *writer* wrote."""
     for entry in writer.entries:
-        if writer.directory is not None:
-            (writer.directory / entry.name).unlink(missing_ok=True)
+        _remove(writer, entry.name)
     writer.entries.clear()
 
 
@@ -93,17 +155,23 @@ def _encoded_rows(
     info: ModelInfo,
     connection: Any,
     keys: dict[str, dict[Any, tuple[str, ...]]],
-) -> Iterator[tuple[Any, ...]]:
-    """Yield the rows of *model* as literals, references by natural key."""
+    part: KeyRange | None = None,
+) -> Generator[tuple[Any, ...], None, None]:
+    """Yield the rows of *model* (of *part* only) as literals, references by natural key.
+
+    Closing it closes the cursor that reads them.
+    """
     encode = row_encoder(model, info, connection, keys)
-    rows = (
-        encode(raw) for batch in read_batches(model, info, connection) for raw in batch
-    )
-    if info.label not in NATURAL_KEYS:
-        yield from rows
-        return
-    key_columns = [info.attnames.index(a) for a in info.pk]
-    yield from sorted(rows, key=lambda row: tuple(row[i] for i in key_columns))
+    batches = read_batches(model, info, connection, part)
+    try:
+        rows = (encode(raw) for batch in batches for raw in batch)
+        if info.label not in NATURAL_KEYS:
+            yield from rows
+            return
+        key_columns = [info.attnames.index(a) for a in info.pk]
+        yield from sorted(rows, key=lambda row: tuple(row[i] for i in key_columns))
+    finally:
+        batches.close()
 
 
 def row_encoder(

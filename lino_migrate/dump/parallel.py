@@ -28,14 +28,18 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from lino_migrate.dump.job import ModelOutcome
+from lino_migrate.dump.snapshot import KeyRange, key_ranges
 from lino_migrate.exceptions import LinoMigrateError
+from lino_migrate.format.layout import NATURAL_KEYS
+from lino_migrate.schema import describe
 from lino_migrate.workers import detach_from_terminal, fork_context, forking
 
 if TYPE_CHECKING:
-    from lino_migrate.dump.job import DumpJob, ModelOutcome
+    from lino_migrate.dump.job import DumpJob
 
 __all__ = [
     "AUTO_MIN_BYTES",
@@ -140,9 +144,12 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 class _Dispatcher:
     """Hand out models to the workers and dump models here in between.
 
-    The biggest tables go to the workers first, two per worker at a time, so
-    that a worker has its next table while this process dumps the smallest
-    one left and comes back to hand out more.
+    The biggest tables go to the workers first, two tasks per worker at a
+    time, so that a worker has its next task while this process dumps the
+    smallest model left and comes back to hand out more. A table of more
+    than one data file is cut by primary key (:func:`key_ranges`) when its
+    turn comes: its files go to the workers one by one, so that one big table
+    is read by all of them (#16).
     """
 
     job: DumpJob
@@ -152,27 +159,51 @@ class _Dispatcher:
     workers: int
     outcomes: dict[int, ModelOutcome] = field(default_factory=dict)
     running: dict[Future[tuple[str, Any]], int] = field(default_factory=dict)
+    #: per model cut by key: the outcome of each of its files, as they come
+    parts: dict[int, dict[int, ModelOutcome | None]] = field(default_factory=dict)
 
     def run(self) -> list[ModelOutcome]:
         """Dump every model; return the outcomes in the order of the models."""
-        queue = deque(
-            sorted(
-                range(len(self.models_)),
-                key=lambda i: -self.sizes.get(self.models_[i]._meta.db_table, 0),
-            )
+        order = sorted(
+            range(len(self.models_)),
+            key=lambda i: -self.sizes.get(self.models_[i]._meta.db_table, 0),
         )
+        queue: deque[tuple[int, KeyRange | None]] = deque((i, None) for i in order)
         while queue or self.running:
             self._collect()
             while queue and len(self.running) < 2 * self.workers:
-                index = queue.popleft()
+                index, part = queue.popleft()
+                if part is None and (cut := self._cut(index)):
+                    queue.extendleft(reversed([(index, p) for p in cut]))
+                    continue
                 label = self.models_[index]._meta.label_lower
-                self.running[self.pool.submit(_dump_model, label)] = index
+                self.running[self.pool.submit(_dump_model, label, part)] = index
             if queue:
-                index = queue.pop()
-                self.outcomes[index] = self.job.dump_model(self.models_[index])
+                index, part = queue.pop()
+                model = self.models_[index]
+                if part is None:
+                    self.outcomes[index] = self.job.dump_model(model)
+                else:
+                    self._part_done(index, part.number, self.job.dump_part(model, part))
             elif self.running:
                 wait(self.running, return_when=FIRST_COMPLETED)
         return [self.outcomes[i] for i in range(len(self.models_))]
+
+    def _cut(self, index: int) -> list[KeyRange] | None:
+        """Return the key ranges of the files of model *index*, if worth cutting."""
+        model = self.models_[index]
+        if model._meta.label_lower in NATURAL_KEYS:
+            return None  # sorted by natural key, not by primary key
+        connection = connections[self.job.using]
+        try:
+            with transaction.atomic(using=self.job.using):
+                parts = key_ranges(connection, describe(model), self.job.max_row_count)
+        except DatabaseError:
+            return None  # dump_model says what is wrong, or skips the model
+        if parts is None or len(parts) < 2:
+            return None
+        self.parts[index] = dict.fromkeys((p.number for p in parts), None)
+        return parts
 
     def _collect(self) -> None:
         """Take the outcomes of the finished workers; raise the first error."""
@@ -181,7 +212,28 @@ class _Dispatcher:
             kind, value = _result(future, self.models_[index]._meta.label_lower)
             if kind == "error":
                 raise LinoMigrateError(value)
-            self.outcomes[index] = value
+            number, outcome = value
+            if number is None:
+                self.outcomes[index] = outcome
+            else:
+                self._part_done(index, number, outcome)
+
+    def _part_done(self, index: int, number: int, outcome: ModelOutcome) -> None:
+        """Record file *number* of model *index*; once all are in, the model's outcome."""
+        files = self.parts[index]
+        files[number] = outcome
+        done = [o for o in files.values() if o is not None]
+        if len(done) < len(files):
+            return
+        skipped = next((o.skipped for o in done if o.skipped is not None), None)
+        if skipped is None:
+            entries = [e for n in sorted(files) for e in files[n].entries]  # type: ignore[union-attr]
+            self.outcomes[index] = ModelOutcome(entries, done[0].schema)
+            return
+        if self.job.work is not None:
+            for entry in (e for o in done for e in o.entries):
+                (self.job.work / entry.name).unlink(missing_ok=True)
+        self.outcomes[index] = ModelOutcome(skipped=skipped)
 
 
 def _result(future: Future[tuple[str, Any]], label: str) -> tuple[str, Any]:
@@ -242,16 +294,16 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _dump_model(label: str) -> tuple[str, Any]:
-    """Dump the model *label* in the shared snapshot; never raise.
+def _dump_model(label: str, part: KeyRange | None = None) -> tuple[str, Any]:
+    """Dump the model *label* (or its file *part*) in the shared snapshot; never raise.
 
-    :return: ``("ok", outcome)``, or ``("error", message)`` for an error the
-        main process reports (exceptions of this package need not pickle).
+    :return: ``("ok", (file number or None, outcome))``, or ``("error",
+        message)`` for an error the main process reports (exceptions of this
+        package need not pickle).
     """
     from django.apps import apps
 
     from lino_migrate.dump.pipeworker import obey_kill_hook, writer_of
-    from lino_migrate.schema import describe
 
     if _worker is None:
         return "error", "the worker process was not set up"
@@ -266,8 +318,11 @@ def _dump_model(label: str) -> tuple[str, Any]:
                 )
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             model = apps.get_model(label)
-            obey_kill_hook(writer_of(job).file_name(describe(model), 1))
-            return "ok", job.dump_model(model)
+            number = 1 if part is None else part.number
+            obey_kill_hook(writer_of(job).file_name(describe(model), number))
+            if part is None:
+                return "ok", (None, job.dump_model(model))
+            return "ok", (number, job.dump_part(model, part))
     except LinoMigrateError as e:
         return "error", str(e)
     except Exception as e:  # anything else: reported by the main process

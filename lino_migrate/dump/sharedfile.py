@@ -36,14 +36,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.dump.snapshot import FETCH_SIZE, sqlite_select
+from lino_migrate.dump.snapshot import FETCH_SIZE, key_ranges, sqlite_select
 from lino_migrate.format.layout import ModelInfo
 
 __all__ = ["FileRange", "FileReader", "ReadMismatchError", "SharedFile", "ranges"]
@@ -122,37 +121,24 @@ def ranges(
     quote_name = connection.ops.quote_name
     column = next(f.column for f in info.fields if f.attname == info.pk[0])
     table = quote_name(info.table)
-    key = f"{table}.{quote_name(column)}"
-    first = f"SELECT {key} FROM {table} ORDER BY {key} LIMIT 1"
-    following = (
-        f"SELECT {key} FROM {table} WHERE {key} >= %s ORDER BY {key} "
-        f"LIMIT 1 OFFSET {int(size)}"
-    )
     with connection.cursor() as cursor:
         cursor.execute(f"PRAGMA table_info({table})")
         declared = {row[1]: row for row in cursor.fetchall()}
-        if column not in declared or not _never_null(declared[column]):
-            return None
-        cursor.execute(f"SELECT count(*) FROM {table}")
-        total = cursor.fetchone()[0]
-        cursor.execute(first)
-        firsts = [row[0] for row in cursor.fetchall()]
-        while firsts:
-            # SQLite skips the rows of an OFFSET without reading their columns.
-            cursor.execute(following, [firsts[-1]])
-            if (row := cursor.fetchone()) is None:
-                break
-            firsts.append(row[0])
+    if column not in declared or not _never_null(declared[column]):
+        return None
+    parts = key_ranges(connection, info, size)
+    if parts is None:
+        return None
     # Run by the worker's own sqlite3 connection: "?" marks a parameter.
+    key = f"{table}.{quote_name(column)}"
     select = sqlite_select(info, connection, where=f"{key} >= ? AND {key} < ?")
     last = sqlite_select(info, connection, where=f"{key} >= ?")
-    found = [
-        FileRange(select, (first, following), size)
-        for first, following in pairwise(firsts)
+    return [
+        FileRange(last, (p.first,), p.rows)
+        if p.below is None
+        else FileRange(select, (p.first, p.below), p.rows)
+        for p in parts
     ]
-    if firsts:
-        found.append(FileRange(last, (firsts[-1],), total - size * (len(firsts) - 1)))
-    return found
 
 
 def _never_null(declared: tuple[Any, ...]) -> bool:

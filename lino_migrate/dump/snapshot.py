@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from django.db import models, transaction
@@ -11,7 +13,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from lino_migrate.format.layout import ModelInfo
 
-__all__ = ["FETCH_SIZE", "read_batches", "read_transaction", "sqlite_select"]
+__all__ = [
+    "FETCH_SIZE",
+    "KeyRange",
+    "key_ranges",
+    "read_batches",
+    "read_transaction",
+    "sqlite_select",
+]
 
 #: Rows fetched from the database at a time.
 FETCH_SIZE = 2000
@@ -35,9 +44,68 @@ def read_transaction(connection: BaseDatabaseWrapper) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class KeyRange:
+    """Data file *number* of a table: the *rows* from key *first* on, below *below*.
+
+    *below* is ``None`` for the last file of the table.
+    """
+
+    number: int
+    first: Any
+    below: Any
+    rows: int
+
+
+def key_ranges(
+    connection: BaseDatabaseWrapper, info: ModelInfo, size: int
+) -> list[KeyRange] | None:
+    """Cut *info*'s table into its data files of *size* rows by primary key (#16).
+
+    From the first key on, each file ends before the key *size* rows further
+    (``LIMIT 1 OFFSET``, which the database answers from the key's index
+    without reading the rows' columns). Each file is then ``key >= first
+    AND key < below`` in the order of the key: the slice that one process
+    writes, as the database compares a key as it sorts it (its collation)
+    and a primary key holds no ``NULL``. Return ``None`` for a key of
+    several columns; an empty table has no range.
+    """
+    if len(info.pk) != 1:
+        return None
+    quote_name = connection.ops.quote_name
+    column = next(f.column for f in info.fields if f.attname == info.pk[0])
+    table = quote_name(info.table)
+    key = f"{table}.{quote_name(column)}"
+    following = (
+        f"SELECT {key} FROM {table} WHERE {key} >= %s ORDER BY {key} "
+        f"LIMIT 1 OFFSET {int(size)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key} FROM {table} ORDER BY {key} LIMIT 1")
+        firsts = [row[0] for row in cursor.fetchall()]
+        while firsts:
+            cursor.execute(following, [firsts[-1]])
+            if (row := cursor.fetchone()) is None:
+                break
+            firsts.append(row[0])
+        if not firsts:
+            return []
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE {key} >= %s", [firsts[-1]])
+        last = cursor.fetchone()[0]
+    found = [
+        KeyRange(number, first, below, size)
+        for number, (first, below) in enumerate(pairwise(firsts), 1)
+    ]
+    found.append(KeyRange(len(firsts), firsts[-1], None, last))
+    return found
+
+
 def read_batches(
-    model: type[models.Model], info: ModelInfo, connection: BaseDatabaseWrapper
-) -> Iterator[list[tuple[Any, ...]]]:
+    model: type[models.Model],
+    info: ModelInfo,
+    connection: BaseDatabaseWrapper,
+    keys: KeyRange | None = None,
+) -> Generator[list[tuple[Any, ...]], None, None]:
     """Yield the raw rows of *model*'s table in batches, ordered by primary key.
 
     Rows come through the model's ``_base_manager`` (a default manager that
@@ -52,12 +120,13 @@ def read_batches(
     encoder then parses it and names any value it cannot.
 
     On PostgreSQL with psycopg 3, some columns are loaded faster than
-    Django's loaders would (:func:`fast_loaders`).
+    Django's loaders would (:func:`fast_loaders`). With *keys* (not on
+    SQLite), only the rows of that range of primary keys.
     """
     if connection.vendor == "sqlite":
         sql, params = sqlite_select(info, connection), ()
     else:
-        sql, params = _orm_select(model, info, connection)
+        sql, params = _orm_select(model, info, connection, keys)
     # A datetime inside an array or a range must stay a datetime.
     plain = all(
         "DateTime" not in f.type or f.type == "DateTimeField" for f in info.fields
@@ -118,13 +187,17 @@ def fast_loaders(
 
 
 def _orm_select(
-    model: type[models.Model], info: ModelInfo, connection: BaseDatabaseWrapper
+    model: type[models.Model],
+    info: ModelInfo,
+    connection: BaseDatabaseWrapper,
+    keys: KeyRange | None = None,
 ) -> tuple[str, tuple[Any, ...]]:
-    qs = (
-        model._base_manager.using(connection.alias)
-        .order_by(*info.pk)
-        .values_list(*info.attnames)
-    )
+    qs = model._base_manager.using(connection.alias).order_by(*info.pk)
+    if keys is not None:
+        qs = qs.filter(pk__gte=keys.first)
+        if keys.below is not None:
+            qs = qs.filter(pk__lt=keys.below)
+    qs = qs.values_list(*info.attnames)
     sql, params = qs.query.sql_with_params()
     return sql, tuple(params)
 
