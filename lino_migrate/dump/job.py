@@ -25,7 +25,7 @@ from lino_migrate.format.layout import KEY_OF_LABEL, NATURAL_KEYS, FileEntry, Mo
 from lino_migrate.naturalkeys import generic_key_columns, references
 from lino_migrate.schema import describe
 
-__all__ = ["DumpJob", "ModelOutcome", "row_encoder"]
+__all__ = ["DumpJob", "ModelOutcome", "remove_data_file", "row_encoder"]
 
 
 @dataclass
@@ -96,7 +96,9 @@ class DumpJob:
                 raise LinoMigrateError(msg)
             written.append(entry)
 
-        skipped = self._guarded(info, rows, write, lambda: _remove(writer, name))
+        skipped = self._guarded(
+            info, rows, write, lambda: remove_data_file(writer, name)
+        )
         if skipped is not None:
             return ModelOutcome(skipped=skipped)
         return ModelOutcome(written, info.as_literal())
@@ -137,7 +139,7 @@ class DumpJob:
         return None
 
 
-def _remove(writer: FileWriter, name: str) -> None:
+def remove_data_file(writer: FileWriter, name: str) -> None:
     """Delete the data file *name* that *writer* wrote, if any."""
     if writer.directory is not None:
         (writer.directory / name).unlink(missing_ok=True)
@@ -146,7 +148,7 @@ def _remove(writer: FileWriter, name: str) -> None:
 def _discard(writer: FileWriter) -> None:
     """Delete the files *writer* wrote."""
     for entry in writer.entries:
-        _remove(writer, entry.name)
+        remove_data_file(writer, entry.name)
     writer.entries.clear()
 
 

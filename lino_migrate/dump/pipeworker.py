@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from lino_migrate.dump.job import DumpJob
+from lino_migrate.dump.job import DumpJob, remove_data_file
 from lino_migrate.dump.sharedfile import (
     FileRange,
     FileReader,
@@ -175,10 +175,10 @@ def _write_file(
     try:
         entry = writer.write_batches(info, number, rows)
     except _DroppedError:
-        _remove(writer, name)
+        remove_data_file(writer, name)
         return "aborted", None
     except Exception as e:
-        _remove(writer, name)
+        remove_data_file(writer, name)
         rows.drain()
         return _failure(e)
     return "ok", entry.as_literal()
@@ -191,11 +191,6 @@ def obey_kill_hook(name: str) -> None:
     target, _, how = _KILL_AT.partition(":")
     if name == target:
         os.kill(os.getpid(), signal.Signals[how or "SIGKILL"])
-
-
-def _remove(writer: FileWriter, name: str) -> None:
-    if writer.directory is not None:
-        (writer.directory / name).unlink(missing_ok=True)
 
 
 def _failure(error: Exception) -> tuple[str, Any]:
