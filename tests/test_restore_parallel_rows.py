@@ -95,6 +95,21 @@ def _shout(log: Path) -> RowFunction:
     return shout
 
 
+def _jobs_1_then_2(
+    dump: Path, registry: Any, between: Callable[[], object] = lambda: None
+) -> str:
+    """Restore *dump* with jobs=1, run *between*, restore with jobs=2: the same database.
+
+    Return what the restore with jobs=2 said.
+    """
+    restore(dump, using="other", jobs=1, registry=registry)
+    alone = database_state("other")
+    between()
+    _report, said = _restore(dump, 2, registry=registry)
+    assert alone == database_state("other")
+    return said
+
+
 def test_workers_run_parallel_row_functions_as_one_process_does(
     valid: Path, tmp_path: Path, django_db_blocker: Any
 ) -> None:
@@ -259,12 +274,8 @@ def test_a_row_function_not_declared_parallel_runs_in_the_writer(
     registry = _registry(number, parallel=False)
     with django_db_blocker.unblock():
         source_authors = _sql("default", AUTHORS)
-        restore(dump, using="other", jobs=1, registry=registry)
-        alone = database_state("other")
-        SEEN.clear()
-        _report, said = _restore(dump, 2, registry=registry)
+        said = _jobs_1_then_2(dump, registry, SEEN.clear)
         assert STARTED in said
-        assert alone == database_state("other")
         authors = _sql("other", AUTHORS)
     ids = [row[0] for row in source_authors]
     assert ids == SEEN
@@ -292,12 +303,8 @@ def test_a_parallel_row_function_that_queries_runs_in_the_writer(
     dump = _copy(valid, tmp_path, _older)
     registry = _registry(count_genres, parallel=True)
     with django_db_blocker.unblock():
-        restore(dump, using="other", jobs=1, registry=registry)
-        alone = database_state("other")
-        log.unlink()
-        _report, said = _restore(dump, 2, registry=registry)
+        said = _jobs_1_then_2(dump, registry, log.unlink)
         assert STARTED in said
-        assert alone == database_state("other")
         authors = _sql("other", AUTHORS)
     assert 6 == len(authors)
     assert all(name.endswith(" genres)") for _pk, name, *_rest in authors)
@@ -319,10 +326,7 @@ def test_a_value_that_does_not_pickle_is_migrated_by_the_writer(
     dump = _copy(valid, tmp_path, _older)
     registry = _registry(wrap, parallel=True)
     with django_db_blocker.unblock():
-        restore(dump, using="other", jobs=1, registry=registry)
-        alone = database_state("other")
-        _restore(dump, 2, registry=registry)
-        assert alone == database_state("other")
+        _jobs_1_then_2(dump, registry)
         source = _sql("default", AUTHORS)
         assert [(r[0], r[1].upper()) for r in source] == [
             r[:2] for r in _sql("other", AUTHORS)
