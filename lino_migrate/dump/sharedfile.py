@@ -42,7 +42,12 @@ from urllib.parse import quote
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from lino_migrate.dump.snapshot import FETCH_SIZE, key_ranges, sqlite_select
+from lino_migrate.dump.snapshot import (
+    FETCH_SIZE,
+    key_ranges,
+    primary_key_sql,
+    sqlite_select,
+)
 from lino_migrate.format.layout import ModelInfo
 
 __all__ = ["FileRange", "FileReader", "ReadMismatchError", "SharedFile", "ranges"]
@@ -118,9 +123,7 @@ def ranges(
     """
     if len(info.pk) != 1:
         return None
-    quote_name = connection.ops.quote_name
-    column = next(f.column for f in info.fields if f.attname == info.pk[0])
-    table = quote_name(info.table)
+    table, column, key = primary_key_sql(connection, info)
     with connection.cursor() as cursor:
         cursor.execute(f"PRAGMA table_info({table})")
         declared = {row[1]: row for row in cursor.fetchall()}
@@ -130,7 +133,6 @@ def ranges(
     if parts is None:
         return None
     # Run by the worker's own sqlite3 connection: "?" marks a parameter.
-    key = f"{table}.{quote_name(column)}"
     select = sqlite_select(info, connection, where=f"{key} >= ? AND {key} < ?")
     last = sqlite_select(info, connection, where=f"{key} >= ?")
     return [

@@ -17,6 +17,7 @@ __all__ = [
     "FETCH_SIZE",
     "KeyRange",
     "key_ranges",
+    "primary_key_sql",
     "read_batches",
     "read_transaction",
     "sqlite_select",
@@ -42,6 +43,19 @@ def read_transaction(connection: BaseDatabaseWrapper) -> Iterator[None]:
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
         yield
+
+
+def primary_key_sql(
+    connection: BaseDatabaseWrapper, info: ModelInfo
+) -> tuple[str, str, str]:
+    """Return *info*'s table quoted, its key column's name, the key qualified and quoted.
+
+    For a primary key of one column.
+    """
+    quote_name = connection.ops.quote_name
+    column = next(f.column for f in info.fields if f.attname == info.pk[0])
+    table = quote_name(info.table)
+    return table, column, f"{table}.{quote_name(column)}"
 
 
 @dataclass(frozen=True)
@@ -72,10 +86,7 @@ def key_ranges(
     """
     if len(info.pk) != 1:
         return None
-    quote_name = connection.ops.quote_name
-    column = next(f.column for f in info.fields if f.attname == info.pk[0])
-    table = quote_name(info.table)
-    key = f"{table}.{quote_name(column)}"
+    table, _column, key = primary_key_sql(connection, info)
     following = (
         f"SELECT {key} FROM {table} WHERE {key} >= %s ORDER BY {key} "
         f"LIMIT 1 OFFSET {int(size)}"
